@@ -1,0 +1,170 @@
+package io.compozy.cache.adapter;
+
+import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.Mode;
+import io.compozy.cache.config.Secret;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import org.redisson.Redisson;
+import org.redisson.api.redisnode.RedisNode;
+import org.redisson.api.RedissonClient;
+import org.redisson.api.redisnode.RedisNodes;
+import org.redisson.api.redisnode.RedisSingle;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.Config;
+
+/**
+ * The one RedissonClient of a started adapter, and in standalone mode the redis-server behind it.
+ * Built once in {@link CacheResourceAdapter#start}; closed once in {@link CacheResourceAdapter#stop}.
+ */
+public final class CacheBackend implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(CacheBackend.class.getName());
+    private static final long PING_TIMEOUT_MS = 2_000;
+
+    private final RedissonClient client;
+    private final BackendInfo info;
+    private final Optional<EmbeddedRedisServer> embedded;
+
+    private CacheBackend(final RedissonClient client, final BackendInfo info,
+                         final Optional<EmbeddedRedisServer> embedded) {
+        this.client = client;
+        this.info = info;
+        this.embedded = embedded;
+    }
+
+    /**
+     * Starts the backend the settings ask for and returns once its client answers PING.
+     *
+     * @throws BackendStartException with a message that names the address, never a secret
+     */
+    public static CacheBackend start(final CacheSettings settings, final Executor pump) {
+        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings);
+    }
+
+    private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
+        EmbeddedRedisServer server;
+        try {
+            server = EmbeddedRedisServer.start(settings.standalone(), pump);
+        } catch (IOException e) {
+            throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
+        }
+        String uri = "redis://" + server.host() + ":" + server.port();
+        try {
+            RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0);
+            String version = pingAndVersion(client, uri);
+            return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
+                    server.port(), 0, false, version, server.pid()), Optional.of(server));
+        } catch (RuntimeException e) {
+            server.close();
+            throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
+                    + " started but the client could not use it: " + e.getMessage(), e);
+        }
+    }
+
+    private static CacheBackend connectExternal(final CacheSettings settings) {
+        var address = settings.address();
+        RedissonClient client;
+        try {
+            client = createClient(address.redissonUri(), settings.username(), settings.password(),
+                    address.database());
+        } catch (RuntimeException e) {
+            throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
+                    + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
+                    + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
+        }
+        try {
+            String version = pingAndVersion(client, address.toString());
+            return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", address.host(),
+                    address.port(), address.database(), address.tls(), version, -1), Optional.empty());
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
+                    + ") did not answer: " + rootMessage(e), e);
+        }
+    }
+
+    public RedissonClient client() {
+        return client;
+    }
+
+    public BackendInfo info() {
+        return info;
+    }
+
+    public Optional<EmbeddedRedisServer> embeddedServer() {
+        return embedded;
+    }
+
+    /** Whether the server answers PING within two seconds. */
+    public boolean ping() {
+        try {
+            return single(client).pingAll(PING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Shuts the client down, then the embedded server: in that order, so no command hits a dead server. */
+    @Override
+    public void close() {
+        try {
+            client.shutdown(0, 2, TimeUnit.SECONDS);
+        } finally {
+            embedded.ifPresent(EmbeddedRedisServer::close);
+        }
+    }
+
+    private static RedissonClient createClient(final String uri, final Optional<String> username,
+                                               final Optional<Secret> password, final int database) {
+        Config config = new Config();
+        // Strings on the wire: any application, in any language, can read what the stores write.
+        config.setCodec(StringCodec.INSTANCE);
+        var server = config.useSingleServer()
+                .setAddress(uri)
+                .setDatabase(database)
+                .setClientName("compozy-cache")
+                .setConnectionMinimumIdleSize(4)
+                .setSubscriptionConnectionMinimumIdleSize(1);
+        username.ifPresent(server::setUsername);
+        password.map(Secret::reveal).ifPresent(server::setPassword);
+        return Redisson.create(config);
+    }
+
+    private static String pingAndVersion(final RedissonClient client, final String where) {
+        RedisSingle single = single(client);
+        if (!single.pingAll(PING_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("no PING reply from " + where);
+        }
+        String version = single.getInstance().info(RedisNode.InfoSection.SERVER).get("redis_version");
+        LOG.fine(() -> "PING answered by Redis " + version + " at " + where);
+        return version;
+    }
+
+    private static RedisSingle single(final RedissonClient client) {
+        return client.getRedisNodes(RedisNodes.SINGLE);
+    }
+
+    private static String rootMessage(final Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root == e ? e.getMessage() : e.getMessage() + " (" + root.getMessage() + ")";
+        return message == null ? e.getClass().getSimpleName() : message;
+    }
+
+    /** The backend could not be started; the message is safe to log and show. */
+    public static final class BackendStartException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BackendStartException(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.compozy.cache.adapter;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.InvalidConfigurationException;
+import jakarta.resource.ResourceException;
+import jakarta.resource.spi.ActivationSpec;
+import jakarta.resource.spi.BootstrapContext;
+import jakarta.resource.spi.ResourceAdapter;
+import jakarta.resource.spi.ResourceAdapterInternalException;
+import jakarta.resource.spi.endpoint.MessageEndpointFactory;
+import jakarta.resource.spi.work.Work;
+import jakarta.resource.spi.work.WorkException;
+import jakarta.resource.spi.work.WorkManager;
+import java.util.concurrent.Executor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.transaction.xa.XAResource;
+
+/**
+ * Owns the cache backend: reads the configuration from MicroProfile Config, starts the embedded
+ * redis-server or connects to the external Redis, and builds the one RedissonClient that every
+ * connection factory of this adapter hands out. Outbound only, {@code NoTransaction}.
+ */
+public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = Logger.getLogger(CacheResourceAdapter.class.getName());
+
+    private transient volatile CacheBackend backend;
+    private transient volatile String startFailure = "the Compozy cache resource adapter has not started";
+
+    @Override
+    public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
+        try {
+            CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
+            backend = CacheBackend.start(settings, workManagerExecutor(context.getWorkManager()));
+            var info = backend.info();
+            LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
+                    + info.redisVersion() + " at " + info.host() + ":" + info.port() + "/" + info.database()
+                    + (info.embedded() ? " (pid " + info.processId() + ", loopback only, password generated)" : ""));
+        } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
+            startFailure = e.getMessage();
+            LOG.severe("Compozy cache did not start: " + e.getMessage());
+            throw new ResourceAdapterInternalException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        CacheBackend current = backend;
+        backend = null;
+        startFailure = "the Compozy cache resource adapter has stopped";
+        if (current != null) {
+            current.close();
+            LOG.info("Compozy cache stopped");
+        }
+    }
+
+    /**
+     * The running backend.
+     *
+     * @throws ResourceException saying why there is none (invalid configuration, unreachable Redis, stopped)
+     */
+    CacheBackend backend() throws ResourceException {
+        CacheBackend current = backend;
+        if (current == null) {
+            throw new ResourceException(startFailure);
+        }
+        return current;
+    }
+
+    @Override
+    public void endpointActivation(final MessageEndpointFactory factory, final ActivationSpec spec)
+            throws ResourceException {
+        throw new jakarta.resource.NotSupportedException("The Compozy cache adapter has no inbound messaging");
+    }
+
+    @Override
+    public void endpointDeactivation(final MessageEndpointFactory factory, final ActivationSpec spec) {
+        // Outbound only: nothing was activated.
+    }
+
+    @Override
+    public XAResource[] getXAResources(final ActivationSpec[] specs) {
+        return new XAResource[0];
+    }
+
+    /** The adapter has no configuration properties of its own (MicroProfile Config holds them). */
+    @Override
+    public boolean equals(final Object other) {
+        return other != null && other.getClass() == getClass();
+    }
+
+    @Override
+    public int hashCode() {
+        return getClass().hashCode();
+    }
+
+    /** Long-running work (the redis-server output pump) goes through the server's WorkManager. */
+    private static Executor workManagerExecutor(final WorkManager workManager) {
+        return task -> {
+            try {
+                workManager.scheduleWork(new Work() {
+                    @Override
+                    public void run() {
+                        task.run();
+                    }
+
+                    @Override
+                    public void release() {
+                        // The task ends by itself when the process's output closes.
+                    }
+                }, WorkManager.INDEFINITE, null, null);
+            } catch (WorkException e) {
+                LOG.log(Level.WARNING, "WorkManager refused the task; running it on a daemon thread", e);
+                Thread thread = new Thread(task, "compozy-cache-redis-output");
+                thread.setDaemon(true);
+                thread.start();
+            }
+        };
+    }
+}

@@ -1,0 +1,93 @@
+package io.compozy.cache.adapter;
+
+import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.CacheConnection;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+
+/**
+ * The application's handle: a {@link CacheConnection} proxy that forwards every {@code RedissonClient}
+ * call to the shared client, refuses {@code shutdown}, and stops working once closed. A dynamic proxy
+ * keeps this class small and correct for every method Redisson adds in later versions.
+ */
+final class ConnectionHandle implements InvocationHandler {
+
+    private volatile CacheManagedConnection owner;
+    private final CacheBackend backend;
+    private final CacheConnection proxy;
+    private volatile boolean closed;
+
+    ConnectionHandle(final CacheManagedConnection owner, final CacheBackend backend) {
+        this.owner = owner;
+        this.backend = backend;
+        this.proxy = (CacheConnection) Proxy.newProxyInstance(CacheConnection.class.getClassLoader(),
+                new Class<?>[] {CacheConnection.class}, this);
+    }
+
+    static ConnectionHandle of(final CacheConnection connection) {
+        return (ConnectionHandle) Proxy.getInvocationHandler(connection);
+    }
+
+    CacheConnection proxy() {
+        return proxy;
+    }
+
+    CacheManagedConnection owner() {
+        return owner;
+    }
+
+    void reassign(final CacheManagedConnection newOwner) {
+        this.owner = newOwner;
+    }
+
+    /** The container cleaned the managed connection up: this handle is done. */
+    void invalidate() {
+        closed = true;
+    }
+
+    @Override
+    public Object invoke(final Object self, final Method method, final Object[] args) throws Throwable {
+        String name = method.getName();
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (name) {
+                case "equals" -> self == args[0];
+                case "hashCode" -> System.identityHashCode(self);
+                default -> "CacheConnection[" + backend.info().mode() + ", " + (closed ? "closed" : "open") + "]";
+            };
+        }
+        switch (name) {
+            case "close":
+                if (!closed) {
+                    closed = true;
+                    owner.handleClosed(this, proxy);
+                }
+                return null;
+            case "shutdown":
+                throw new UnsupportedOperationException("The shared RedissonClient belongs to the Compozy cache"
+                        + " resource adapter and stops with it; close() the connection instead");
+            case "isShutdown":
+            case "isShuttingDown":
+                return method.invoke(backend.client(), args);
+            default:
+                break;
+        }
+        if (closed) {
+            throw new IllegalStateException("This Compozy cache connection is closed; get a new one from "
+                    + "eis/compozy/cache");
+        }
+        if (method.getDeclaringClass() == CacheConnection.class) {
+            return "backend".equals(name) ? backendInfo() : (Object) backend.ping();
+        }
+        try {
+            return method.invoke(backend.client(), args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private BackendInfo backendInfo() {
+        return backend.info();
+    }
+}

@@ -1,0 +1,88 @@
+package io.compozy.cache.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the adapter needs, read and validated once when it starts. Each key's default sits next
+ * to it; docs/configuration.md lists the same keys.
+ */
+public record CacheSettings(
+        Mode mode,
+        RedisAddress address,
+        Optional<String> username,
+        Optional<Secret> password,
+        Standalone standalone) {
+
+    public static final String ADDR = "redis.addr";
+    public static final String USERNAME = "redis.username";
+    public static final String PASSWORD = "redis.password";
+    public static final String MAX_MEMORY = "redis.standalone.max_memory";
+    public static final String MAX_MEMORY_POLICY = "redis.standalone.max_memory_policy";
+    public static final String BINARY = "redis.standalone.binary";
+    public static final String WORK_DIR = "redis.standalone.work_dir";
+    public static final String START_TIMEOUT = "redis.standalone.start_timeout";
+
+    static final String DEFAULT_ADDR = "redis://localhost:6379/0";
+    static final String DEFAULT_MAX_MEMORY = "0";
+    static final String DEFAULT_MAX_MEMORY_POLICY = "noeviction";
+    static final String DEFAULT_START_TIMEOUT = "10s";
+
+    /** Redis's own eviction policies (redis.conf, "maxmemory-policy"). */
+    public static final List<String> MAX_MEMORY_POLICIES = List.of("noeviction", "allkeys-lru", "allkeys-lfu",
+            "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl");
+
+    private static final Pattern MEMORY_SIZE = Pattern.compile("\\d+(b|k|kb|m|mb|g|gb)?");
+
+    /** How the adapter runs its own redis-server in standalone mode. */
+    public record Standalone(
+            String maxMemory,
+            String maxMemoryPolicy,
+            Optional<Path> binary,
+            Path workDir,
+            Duration startTimeout) {
+    }
+
+    /** @throws InvalidConfigurationException for the first invalid key, naming it */
+    public static CacheSettings load(final ConfigLookup config) {
+        Mode mode = new ModeResolver(config).redisMode();
+        RedisAddress address = RedisAddress.parse(ADDR, config.get(ADDR).orElse(DEFAULT_ADDR));
+        Optional<String> username = config.get(USERNAME).or(address::username);
+        // The password may be empty on purpose (no AUTH), so read it raw.
+        Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
+                .or(address::password);
+        return new CacheSettings(mode, address, username, password, standalone(config));
+    }
+
+    private static Standalone standalone(final ConfigLookup config) {
+        String maxMemory = config.get(MAX_MEMORY).orElse(DEFAULT_MAX_MEMORY).toLowerCase(Locale.ROOT);
+        if (!MEMORY_SIZE.matcher(maxMemory).matches()) {
+            throw new InvalidConfigurationException(MAX_MEMORY, "'" + maxMemory
+                    + "' is not a memory size; write bytes or a size such as 256mb or 2gb (0 means no limit)");
+        }
+        String policy = config.get(MAX_MEMORY_POLICY).orElse(DEFAULT_MAX_MEMORY_POLICY);
+        if (!MAX_MEMORY_POLICIES.contains(policy)) {
+            throw new InvalidConfigurationException(MAX_MEMORY_POLICY, "'" + policy
+                    + "' is not an eviction policy; allowed values: " + String.join(" | ", MAX_MEMORY_POLICIES));
+        }
+        Optional<Path> binary = config.get(BINARY).map(Path::of);
+        if (binary.isPresent() && !Files.isExecutable(binary.get())) {
+            throw new InvalidConfigurationException(BINARY, "'" + binary.get()
+                    + "' is not an executable file; point it at a redis-server 7.x binary or leave it unset"
+                    + " to use the bundled one");
+        }
+        Path workDir = config.get(WORK_DIR).map(Path::of).orElseGet(CacheSettings::defaultWorkDir);
+        Duration startTimeout = Durations.parsePositive(START_TIMEOUT,
+                config.get(START_TIMEOUT).orElse(DEFAULT_START_TIMEOUT));
+        return new Standalone(maxMemory, policy, binary, workDir, startTimeout);
+    }
+
+    private static Path defaultWorkDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "compozy-cache-" + System.getProperty("user.name"));
+    }
+}

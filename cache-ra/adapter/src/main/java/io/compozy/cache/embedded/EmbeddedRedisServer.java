@@ -1,0 +1,346 @@
+package io.compozy.cache.embedded;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.Secret;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * One redis-server process owned by the adapter.
+ *
+ * <p>The process runs under a tiny {@code /bin/sh} supervisor whose standard input is a pipe from this
+ * JVM. When the JVM ends in any way, SIGKILL included, the pipe closes, the supervisor's {@code read}
+ * returns and it stops redis-server with SIGTERM: no orphan outlives the server. Where {@code setsid}
+ * exists the pair runs in its own session, so a Ctrl-C meant for the server's console reaches the JVM
+ * (which then stops Redis in order) and not Redis directly.
+ */
+public final class EmbeddedRedisServer implements AutoCloseable {
+
+    public static final String HOST = "127.0.0.1";
+
+    private static final Logger LOG = Logger.getLogger(EmbeddedRedisServer.class.getName());
+    private static final String PID_MARKER = "compozy-redis-pid ";
+    private static final String READY_MARKER = "Ready to accept connections";
+    private static final String OWNER_FILE = "owner.pid";
+    private static final int PORT_ATTEMPTS = 5;
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+    /** $1 = redis-server, $2 = its config file. Prints the child's pid, then waits for stdin to close. */
+    private static final String SUPERVISOR = String.join("\n",
+            "\"$1\" \"$2\" </dev/null &",
+            "redis=$!",
+            "echo \"" + PID_MARKER + "$redis\"",
+            "while read -r _; do :; done",
+            "kill -TERM \"$redis\" 2>/dev/null",
+            "wait \"$redis\"");
+
+    private final Process supervisor;
+    private final ProcessHandle redis;
+    private final int port;
+    private final Secret password;
+    private final Path runDir;
+
+    private EmbeddedRedisServer(final Process supervisor, final ProcessHandle redis, final int port,
+                                final Secret password, final Path runDir) {
+        this.supervisor = supervisor;
+        this.redis = redis;
+        this.port = port;
+        this.password = password;
+        this.runDir = runDir;
+    }
+
+    /**
+     * Starts redis-server on a free loopback port and returns once it accepts connections.
+     *
+     * @param pump runs the task that drains the process's output for its whole life
+     */
+    public static EmbeddedRedisServer start(final CacheSettings.Standalone settings, final Executor pump)
+            throws IOException {
+        Path workDir = PrivateDirectory.ensure(settings.workDir());
+        removeStaleRunDirectories(workDir);
+        Path binary = RedisBinary.resolve(settings.binary(), workDir);
+        Secret password = Secret.of(randomPassword());
+        IOException lastFailure = null;
+        for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+            int port = freeLoopbackPort();
+            try {
+                return launch(binary, settings, port, password, workDir, pump);
+            } catch (PortTakenException e) {
+                lastFailure = e; // another process bound the port between our probe and Redis's bind
+            }
+        }
+        throw lastFailure;
+    }
+
+    public String host() {
+        return HOST;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Secret password() {
+        return password;
+    }
+
+    public long pid() {
+        return redis.pid();
+    }
+
+    public boolean isAlive() {
+        return redis.isAlive();
+    }
+
+    /** Completes when the redis-server process has exited, for whatever reason. */
+    public CompletableFuture<ProcessHandle> onExit() {
+        return redis.onExit();
+    }
+
+    /**
+     * Stops Redis gracefully (SIGTERM through the supervisor), then by PID with SIGKILL if it does not
+     * exit within the grace period, and removes the run directory.
+     */
+    @Override
+    public void close() {
+        try {
+            supervisor.getOutputStream().close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing the supervisor's pipe", e);
+        }
+        try {
+            redis.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warning("Embedded redis-server (pid " + redis.pid() + ") did not stop within "
+                    + STOP_GRACE.toSeconds() + " s; killing it");
+            redis.destroyForcibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            redis.destroyForcibly();
+        } catch (ExecutionException e) {
+            redis.destroyForcibly();
+        }
+        try {
+            if (!supervisor.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                supervisor.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            supervisor.destroyForcibly();
+        }
+        deleteRecursively(runDir);
+    }
+
+    private static EmbeddedRedisServer launch(final Path binary, final CacheSettings.Standalone settings,
+                                              final int port, final Secret password, final Path workDir,
+                                              final Executor pump) throws IOException {
+        Path runDir = Files.createTempDirectory(workDir, "run-",
+                PosixFilePermissions.asFileAttribute(PrivateDirectory.DIR));
+        Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+        Path config = runDir.resolve("redis.conf");
+        Files.createFile(config, PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        Files.writeString(config, redisConfig(settings, port, password, runDir), StandardCharsets.UTF_8);
+
+        List<String> command = new java.util.ArrayList<>();
+        setsid().ifPresent(setsid -> command.add(setsid.toString()));
+        command.addAll(List.of("/bin/sh", "-c", SUPERVISOR, "compozy-redis-supervisor",
+                binary.toString(), config.toString()));
+        Process supervisor = new ProcessBuilder(command)
+                .directory(runDir.toFile())
+                .redirectErrorStream(true)
+                .start();
+
+        OutputWatcher watcher = new OutputWatcher(supervisor);
+        pump.execute(watcher);
+        try {
+            long pid = watcher.pid.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            ProcessHandle redis = ProcessHandle.of(pid).orElseThrow(
+                    () -> new IOException("redis-server exited at once: " + watcher.recentOutput()));
+            watcher.ready.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            // Redis has read its config; the password now lives only in its memory and ours.
+            Files.deleteIfExists(config);
+            return new EmbeddedRedisServer(supervisor, redis, port, password, runDir);
+        } catch (TimeoutException | ExecutionException | InterruptedException | IOException e) {
+            supervisor.getOutputStream().close();
+            supervisor.destroyForcibly();
+            long pid = watcher.pid.isDone() && !watcher.pid.isCompletedExceptionally() ? watcher.pid.join() : -1;
+            if (pid > 0) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            deleteRecursively(runDir);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String output = watcher.recentOutput();
+            if (output.contains("Address already in use")) {
+                throw new PortTakenException(port);
+            }
+            String why = e instanceof TimeoutException
+                    ? "it was not ready within " + settings.startTimeout().toMillis() + " ms"
+                    : "it exited before it was ready";
+            throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
+                    + port + ": " + why + ". Its last output: " + output, e);
+        }
+    }
+
+    static String redisConfig(final CacheSettings.Standalone settings, final int port, final Secret password,
+                              final Path runDir) {
+        return String.join("\n",
+                "# Written by the Compozy cache resource adapter; deleted once Redis has read it.",
+                "bind " + HOST,
+                "port " + port,
+                "protected-mode yes",
+                "requirepass " + password.reveal(),
+                "daemonize no",
+                "logfile \"\"",
+                "dir \"" + runDir + "\"",
+                // Persistence is the adapter's job (snapshots); Redis itself writes nothing to disk.
+                "save \"\"",
+                "appendonly no",
+                "maxmemory " + settings.maxMemory(),
+                "maxmemory-policy " + settings.maxMemoryPolicy(),
+                // A replica-based snapshot should start at once, not after the default 5 s delay.
+                "repl-diskless-sync-delay 0",
+                "");
+    }
+
+    private static int freeLoopbackPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String randomPassword() {
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static Optional<Path> setsid() {
+        return Stream.of("/usr/bin/setsid", "/bin/setsid").map(Path::of).filter(Files::isExecutable).findFirst();
+    }
+
+    /** Removes run directories of JVMs that no longer exist (a killed server leaves its own behind). */
+    private static void removeStaleRunDirectories(final Path workDir) throws IOException {
+        try (DirectoryStream<Path> runs = Files.newDirectoryStream(workDir, "run-*")) {
+            for (Path run : runs) {
+                Optional<Long> owner = readOwner(run.resolve(OWNER_FILE));
+                boolean ownerAlive = owner.flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false);
+                if (!ownerAlive) {
+                    deleteRecursively(run);
+                }
+            }
+        }
+    }
+
+    private static Optional<Long> readOwner(final Path ownerFile) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(ownerFile).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void deleteRecursively(final Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(Level.WARNING, "Could not remove " + dir, e);
+        }
+    }
+
+    /** Drains the supervisor's output for the process's whole life, into the server log. */
+    private static final class OutputWatcher implements Runnable {
+
+        private static final int KEEP_LINES = 20;
+
+        final CompletableFuture<Long> pid = new CompletableFuture<>();
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
+        private final Process supervisor;
+        private final Deque<String> recent = new ArrayDeque<>();
+
+        OutputWatcher(final Process supervisor) {
+            this.supervisor = supervisor;
+        }
+
+        @Override
+        public void run() {
+            try (BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(supervisor.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    if (line.startsWith(PID_MARKER)) {
+                        pid.complete(Long.parseLong(line.substring(PID_MARKER.length()).trim()));
+                        continue;
+                    }
+                    remember(line);
+                    // Redis marks warnings with '#'; everything else is routine.
+                    LOG.log(line.contains(" # ") ? Level.WARNING : Level.FINE, "redis-server: {0}", line);
+                    if (line.contains(READY_MARKER)) {
+                        ready.complete(null);
+                    }
+                }
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "reading redis-server output", e);
+            } finally {
+                IOException exited = new IOException("redis-server exited");
+                pid.completeExceptionally(exited);
+                ready.completeExceptionally(exited);
+            }
+        }
+
+        private synchronized void remember(final String line) {
+            if (recent.size() == KEEP_LINES) {
+                recent.removeFirst();
+            }
+            recent.addLast(line);
+        }
+
+        synchronized String recentOutput() {
+            return recent.isEmpty() ? "(none)" : String.join(" | ", recent);
+        }
+    }
+
+    /** Redis could not bind the port it was given. */
+    private static final class PortTakenException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PortTakenException(final int port) {
+            super("port " + port + " was taken before redis-server could bind it");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.compozy.cache.api;
+
+import org.redisson.api.RedissonClient;
+
+/**
+ * A handle on the resource adapter's shared {@link RedissonClient}: every Redisson call goes to the
+ * one client the adapter built for the active mode (embedded redis-server or external Redis).
+ *
+ * <p>{@link #close()} gives the handle back; calls on a closed handle fail with
+ * {@link IllegalStateException}. Objects already obtained from it ({@code RBucket}, {@code RMap}, ...)
+ * belong to the shared client and stay usable. {@link #shutdown()} is refused with
+ * {@link UnsupportedOperationException}: the client's lifecycle belongs to the adapter.
+ *
+ * <p>The adapter's default codec is {@code StringCodec}, so data written through it is readable by
+ * any Redis client; pass a codec (for example {@code TypedJsonJacksonCodec}) for objects.
+ */
+public interface CacheConnection extends RedissonClient, AutoCloseable {
+
+    /** Which backend this handle talks to; never contains a secret. */
+    BackendInfo backend();
+
+    /** Whether the server answers PING right now (bounded by the client's response timeout). */
+    boolean ping();
+
+    /** Returns the handle to the adapter. Never shuts the shared client down. */
+    @Override
+    void close();
+}

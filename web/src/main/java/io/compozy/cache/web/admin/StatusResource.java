@@ -1,0 +1,43 @@
+package io.compozy.cache.web.admin;
+
+import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.CacheConnection;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/** {@code GET /api/admin/status}: the effective mode, the backend (no secret) and whether PING answers. */
+@Path("admin/status")
+@RequestScoped
+public class StatusResource {
+
+    @Inject
+    CacheConnection cache;
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public JsonObject status() {
+        BackendInfo info = cache.backend();
+        JsonObjectBuilder backend = Json.createObjectBuilder()
+                .add("kind", info.kind())
+                .add("host", info.host())
+                .add("port", info.port())
+                .add("database", info.database())
+                .add("tls", info.tls())
+                .add("version", info.redisVersion());
+        if (info.embedded()) {
+            backend.add("pid", info.processId());
+        }
+        return Json.createObjectBuilder()
+                .add("mode", info.mode())
+                .add("backend", backend)
+                .add("ping", cache.ping() ? "ok" : "failed")
+                .build();
+    }
+}
