@@ -180,7 +180,10 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         try {
             long pid = watcher.pid.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
             ProcessHandle redis = ProcessHandle.of(pid).orElseThrow(
-                    () -> new IOException("redis-server exited at once: " + watcher.recentOutput()));
+                    () -> new IOException("redis-server exited before it was ready"));
+            // The supervisor outlives a failed redis-server, so its output does not end: watch the process.
+            redis.onExit().thenRun(() -> watcher.ready.completeExceptionally(
+                    new IOException("redis-server exited before it was ready")));
             watcher.ready.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
             // Redis has read its config; the password now lives only in its memory and ours.
             Files.deleteIfExists(config);
