@@ -5,6 +5,8 @@ import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.persistence.PersistenceException;
+import io.compozy.cache.persistence.SnapshotManager;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -30,12 +32,14 @@ public final class CacheBackend implements AutoCloseable {
     private final RedissonClient client;
     private final BackendInfo info;
     private final Optional<EmbeddedRedisServer> embedded;
+    private final Optional<SnapshotManager> persistence;
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
-                         final Optional<EmbeddedRedisServer> embedded) {
+                         final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence) {
         this.client = client;
         this.info = info;
         this.embedded = embedded;
+        this.persistence = persistence;
     }
 
     /**
@@ -47,11 +51,22 @@ public final class CacheBackend implements AutoCloseable {
         return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings);
     }
 
+    /**
+     * With persistence on, the store is opened and the newest valid snapshot loaded before the client
+     * exists: no connection is handed out on a server that has not been restored.
+     */
     private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
+        Optional<SnapshotManager> persistence = Optional.empty();
         EmbeddedRedisServer server;
         try {
-            server = EmbeddedRedisServer.start(settings.standalone(), pump);
-        } catch (IOException e) {
+            if (settings.standalone().persistence().enabled()) {
+                persistence = Optional.of(SnapshotManager.open(settings.standalone().persistence()));
+                server = persistence.get().startServer(settings.standalone(), pump);
+            } else {
+                server = EmbeddedRedisServer.start(settings.standalone(), pump);
+            }
+        } catch (IOException | PersistenceException e) {
+            persistence.ifPresent(SnapshotManager::close);
             throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
         }
         String uri = "redis://" + server.host() + ":" + server.port();
@@ -59,9 +74,10 @@ public final class CacheBackend implements AutoCloseable {
             RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0);
             String version = pingAndVersion(client, uri);
             return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
-                    server.port(), 0, false, version, server.pid()), Optional.of(server));
+                    server.port(), 0, false, version, server.pid()), Optional.of(server), persistence);
         } catch (RuntimeException e) {
             server.close();
+            persistence.ifPresent(SnapshotManager::close);
             throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                     + " started but the client could not use it: " + e.getMessage(), e);
         }
@@ -81,7 +97,8 @@ public final class CacheBackend implements AutoCloseable {
         try {
             String version = pingAndVersion(client, address.toString());
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", address.host(),
-                    address.port(), address.database(), address.tls(), version, -1), Optional.empty());
+                    address.port(), address.database(), address.tls(), version, -1), Optional.empty(),
+                    Optional.empty());
         } catch (RuntimeException e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
@@ -101,6 +118,11 @@ public final class CacheBackend implements AutoCloseable {
         return embedded;
     }
 
+    /** Snapshot control: present in standalone mode with persistence enabled. */
+    public Optional<SnapshotManager> persistence() {
+        return persistence;
+    }
+
     /** Whether the server answers PING within two seconds. */
     public boolean ping() {
         try {
@@ -110,13 +132,25 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    /** Shuts the client down, then the embedded server: in that order, so no command hits a dead server. */
+    /**
+     * Takes the final snapshot (when persistence asks for one), then shuts the client down, then the
+     * embedded server, then the snapshot store: in that order, so the snapshot sees every write, no
+     * command hits a dead server and the store outlives the last snapshot.
+     */
     @Override
     public void close() {
         try {
-            client.shutdown(0, 2, TimeUnit.SECONDS);
+            persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
         } finally {
-            embedded.ifPresent(EmbeddedRedisServer::close);
+            try {
+                client.shutdown(0, 2, TimeUnit.SECONDS);
+            } finally {
+                try {
+                    embedded.ifPresent(EmbeddedRedisServer::close);
+                } finally {
+                    persistence.ifPresent(SnapshotManager::close);
+                }
+            }
         }
     }
 

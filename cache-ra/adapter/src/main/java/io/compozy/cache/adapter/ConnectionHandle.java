@@ -2,6 +2,7 @@ package io.compozy.cache.adapter;
 
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.Persistence;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -78,7 +79,11 @@ final class ConnectionHandle implements InvocationHandler {
                     + "eis/compozy/cache");
         }
         if (method.getDeclaringClass() == CacheConnection.class) {
-            return "backend".equals(name) ? backendInfo() : (Object) backend.ping();
+            return switch (name) {
+                case "backend" -> backendInfo();
+                case "persistence" -> backend.persistence().map(Persistence.class::cast);
+                default -> backend.ping();
+            };
         }
         try {
             return method.invoke(backend.client(), args);

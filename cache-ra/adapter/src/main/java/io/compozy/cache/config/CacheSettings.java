@@ -45,7 +45,8 @@ public record CacheSettings(
             String maxMemoryPolicy,
             Optional<Path> binary,
             Path workDir,
-            Duration startTimeout) {
+            Duration startTimeout,
+            PersistenceSettings persistence) {
     }
 
     /** @throws InvalidConfigurationException for the first invalid key, naming it */
@@ -56,10 +57,10 @@ public record CacheSettings(
         // The password may be empty on purpose (no AUTH), so read it raw.
         Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
                 .or(address::password);
-        return new CacheSettings(mode, address, username, password, standalone(config));
+        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE));
     }
 
-    private static Standalone standalone(final ConfigLookup config) {
+    private static Standalone standalone(final ConfigLookup config, final boolean active) {
         String maxMemory = config.get(MAX_MEMORY).orElse(DEFAULT_MAX_MEMORY).toLowerCase(Locale.ROOT);
         if (!MEMORY_SIZE.matcher(maxMemory).matches()) {
             throw new InvalidConfigurationException(MAX_MEMORY, "'" + maxMemory
@@ -79,7 +80,8 @@ public record CacheSettings(
         Path workDir = config.get(WORK_DIR).map(Path::of).orElseGet(CacheSettings::defaultWorkDir);
         Duration startTimeout = Durations.parsePositive(START_TIMEOUT,
                 config.get(START_TIMEOUT).orElse(DEFAULT_START_TIMEOUT));
-        return new Standalone(maxMemory, policy, binary, workDir, startTimeout);
+        return new Standalone(maxMemory, policy, binary, workDir, startTimeout,
+                PersistenceSettings.load(config, active));
     }
 
     private static Path defaultWorkDir() {

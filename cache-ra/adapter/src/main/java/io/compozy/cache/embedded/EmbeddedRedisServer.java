@@ -47,6 +47,10 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private static final String PID_MARKER = "compozy-redis-pid ";
     private static final String READY_MARKER = "Ready to accept connections";
     private static final String OWNER_FILE = "owner.pid";
+    /** The one RDB file name: what a restore hands Redis at start and what BGSAVE writes. */
+    public static final String RDB_FILE = "snapshot.rdb";
+    /** Extra start time allowed per byte of an initial RDB (Redis loads well over 10 MB/s). */
+    private static final long LOAD_BYTES_PER_SECOND = 10L << 20;
     private static final int PORT_ATTEMPTS = 5;
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
@@ -65,6 +69,16 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private final Secret password;
     private final Path runDir;
 
+    /** Writes the RDB file Redis loads at start (the bytes of a restored snapshot). */
+    @FunctionalInterface
+    public interface InitialData {
+        /**
+         * @param rdbFile an empty file (mode 0600) in the new run directory
+         * @throws IOException to abandon this start; the run directory is removed and the exception rethrown
+         */
+        void writeTo(Path rdbFile) throws IOException;
+    }
+
     private EmbeddedRedisServer(final Process supervisor, final ProcessHandle redis, final int port,
                                 final Secret password, final Path runDir) {
         this.supervisor = supervisor;
@@ -81,6 +95,19 @@ public final class EmbeddedRedisServer implements AutoCloseable {
      */
     public static EmbeddedRedisServer start(final CacheSettings.Standalone settings, final Executor pump)
             throws IOException {
+        return start(settings, pump, Optional.empty());
+    }
+
+    /**
+     * Starts redis-server as {@link #start(CacheSettings.Standalone, Executor)} does, first loading the RDB
+     * that {@code initialData} writes: Redis reads it natively (dropping keys whose TTL has passed) before
+     * it accepts connections, and the file is deleted once it has.
+     *
+     * @throws IOException from {@code initialData} as it was thrown, or when Redis does not start (for
+     *     example because it refuses the RDB: the message then carries Redis's own words)
+     */
+    public static EmbeddedRedisServer start(final CacheSettings.Standalone settings, final Executor pump,
+                                            final Optional<InitialData> initialData) throws IOException {
         Path workDir = PrivateDirectory.ensure(settings.workDir());
         removeStaleRunDirectories(workDir);
         Path binary = RedisBinary.resolve(settings.binary(), workDir);
@@ -89,7 +116,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
             int port = freeLoopbackPort();
             try {
-                return launch(binary, settings, port, password, workDir, pump);
+                return launch(binary, settings, port, password, workDir, pump, initialData);
             } catch (PortTakenException e) {
                 lastFailure = e; // another process bound the port between our probe and Redis's bind
             }
@@ -111,6 +138,16 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
     public long pid() {
         return redis.pid();
+    }
+
+    /** The private (0700) directory Redis runs in; BGSAVE writes {@link #rdbFile()} there. */
+    public Path runDirectory() {
+        return runDir;
+    }
+
+    /** Where BGSAVE writes its snapshot. */
+    public Path rdbFile() {
+        return runDir.resolve(RDB_FILE);
     }
 
     public boolean isAlive() {
@@ -158,10 +195,23 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
     private static EmbeddedRedisServer launch(final Path binary, final CacheSettings.Standalone settings,
                                               final int port, final Secret password, final Path workDir,
-                                              final Executor pump) throws IOException {
+                                              final Executor pump, final Optional<InitialData> initialData)
+            throws IOException {
         Path runDir = Files.createTempDirectory(workDir, "run-",
                 PosixFilePermissions.asFileAttribute(PrivateDirectory.DIR));
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+        Path rdb = runDir.resolve(RDB_FILE);
+        Duration readyTimeout = settings.startTimeout();
+        if (initialData.isPresent()) {
+            try {
+                Files.createFile(rdb, PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+                initialData.get().writeTo(rdb);
+                readyTimeout = readyTimeout.plusSeconds(Files.size(rdb) / LOAD_BYTES_PER_SECOND);
+            } catch (IOException | RuntimeException e) {
+                deleteRecursively(runDir);
+                throw e;
+            }
+        }
         Path config = runDir.resolve("redis.conf");
         Files.createFile(config, PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
         Files.writeString(config, redisConfig(settings, port, password, runDir), StandardCharsets.UTF_8);
@@ -184,9 +234,11 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             // The supervisor outlives a failed redis-server, so its output does not end: watch the process.
             redis.onExit().thenRun(() -> watcher.ready.completeExceptionally(
                     new IOException("redis-server exited before it was ready")));
-            watcher.ready.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            watcher.ready.get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
             // Redis has read its config; the password now lives only in its memory and ours.
             Files.deleteIfExists(config);
+            // ... and it has loaded the initial data: the only copy on disk is the snapshot store's.
+            Files.deleteIfExists(rdb);
             return new EmbeddedRedisServer(supervisor, redis, port, password, runDir);
         } catch (TimeoutException | ExecutionException | InterruptedException | IOException e) {
             supervisor.getOutputStream().close();
@@ -204,7 +256,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 throw new PortTakenException(port);
             }
             String why = e instanceof TimeoutException
-                    ? "it was not ready within " + settings.startTimeout().toMillis() + " ms"
+                    ? "it was not ready within " + readyTimeout.toMillis() + " ms"
                     : "it exited before it was ready";
             throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
                     + port + ": " + why + ". Its last output: " + output, e);
@@ -222,6 +274,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 "daemonize no",
                 "logfile \"\"",
                 "dir \"" + runDir + "\"",
+                // The RDB a restore starts from, and what the adapter's BGSAVE snapshots write.
+                "dbfilename " + RDB_FILE,
                 // Persistence is the adapter's job (snapshots); Redis itself writes nothing to disk.
                 "save \"\"",
                 "appendonly no",

@@ -9,17 +9,20 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
-/** Directories and files only this user can read: the embedded server's config holds its password. */
-final class PrivateDirectory {
+/**
+ * Directories and files only this user can read: the embedded server's config holds its password and
+ * the snapshot store holds the data.
+ */
+public final class PrivateDirectory {
 
-    static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwx------");
-    static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
+    public static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwx------");
+    public static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
 
     private PrivateDirectory() {
     }
 
     /** Creates {@code dir} (0700) or checks that an existing one is a real directory we own and keep private. */
-    static Path ensure(final Path dir) throws IOException {
+    public static Path ensure(final Path dir) throws IOException {
         Files.createDirectories(dir);
         if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(dir + " is not a plain directory");
@@ -35,7 +38,7 @@ final class PrivateDirectory {
         return dir;
     }
 
-    static void restrictFile(final Path file) throws IOException {
+    public static void restrictFile(final Path file) throws IOException {
         if (posix()) {
             Files.setPosixFilePermissions(file, FILE);
         }

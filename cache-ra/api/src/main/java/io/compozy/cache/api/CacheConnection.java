@@ -1,5 +1,6 @@
 package io.compozy.cache.api;
 
+import java.util.Optional;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -21,6 +22,13 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
 
     /** Whether the server answers PING right now (bounded by the client's response timeout). */
     boolean ping();
+
+    /**
+     * Snapshot control, present in standalone mode with
+     * {@code redis.standalone.persistence.enabled=true}; empty otherwise (an external Redis persists
+     * itself).
+     */
+    Optional<Persistence> persistence();
 
     /** Returns the handle to the adapter. Never shuts the shared client down. */
     @Override

@@ -1,0 +1,318 @@
+package io.compozy.cache.persistence;
+
+import io.compozy.cache.api.Persistence;
+import io.compozy.cache.api.PersistenceStatus;
+import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Standalone persistence: restores the newest valid generation when the embedded redis-server starts,
+ * and takes point-in-time snapshots of it into the {@link SnapshotStore}.
+ *
+ * <p>A snapshot is Redis's own {@code BGSAVE}: the server forks, the child writes the keyspace as it was
+ * at the fork (every type, every TTL as an absolute time, MULTI/EXEC and scripts never torn) while the
+ * parent keeps serving. The RDB file, in the server's private run directory, is then streamed into the
+ * store as one generation and deleted. A restore hands the RDB back to a new redis-server, which loads it
+ * natively and drops keys whose TTL passed while it was down.
+ *
+ * <p>All snapshot work runs on one thread this class owns, never on a caller's: callers only wait, so an
+ * interrupted caller (an EJB timer, a request) cannot interrupt JE I/O, and snapshots never overlap.
+ */
+public final class SnapshotManager implements Persistence, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(SnapshotManager.class.getName());
+    private static final long POLL_START_MS = 5;
+    private static final long POLL_MAX_MS = 100;
+    private static final long STOP_WAIT_MINUTES = 10;
+
+    private final PersistenceSettings settings;
+    private final SnapshotStore store;
+    private final ExecutorService worker;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final AtomicLong taken = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong skippedOnRestore = new AtomicLong();
+    private volatile EmbeddedRedisServer server;
+    private volatile SnapshotInfo last;
+    private volatile String lastFailure;
+    private volatile SnapshotInfo restored;
+
+    private SnapshotManager(final PersistenceSettings settings, final SnapshotStore store) {
+        this.settings = settings;
+        this.store = store;
+        this.worker = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "compozy-cache-snapshot");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Opens the snapshot store in {@code data_dir}.
+     *
+     * @throws PersistenceException when another server uses it or it cannot be opened
+     */
+    public static SnapshotManager open(final PersistenceSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        if (!settings.enabled() || settings.dataDir().isEmpty()) {
+            throw new IllegalArgumentException("persistence is not enabled");
+        }
+        SnapshotStore store = SnapshotStore.open(settings.dataDir().get(), settings.keyBytes());
+        LOG.info("Snapshot store opened in " + store.dataDir() + ": " + store.generations().size()
+                + " generation(s), retain=" + settings.retain() + ", interval=" + settings.snapshotInterval()
+                + (store.encrypting() ? ", encrypted (AES-256-GCM)" : ", not encrypted"));
+        return new SnapshotManager(settings, store);
+    }
+
+    /**
+     * Starts the embedded redis-server on the newest generation that verifies and that Redis accepts,
+     * falling back to older ones (each skip is logged and counted); empty when there is none or
+     * {@code restore_on_startup} is false.
+     *
+     * @throws PersistenceException when the key does not open the snapshots, or generations exist and
+     *     none can be restored: the server never starts empty while claiming success
+     * @throws IOException when redis-server cannot start at all
+     */
+    public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
+                                           final java.util.concurrent.Executor pump) throws IOException {
+        List<StoredGeneration> candidates = store.generations();
+        if (candidates.isEmpty() || !settings.restoreOnStartup()) {
+            LOG.info(candidates.isEmpty()
+                    ? "No snapshot to restore in " + store.dataDir() + "; starting empty"
+                    : PersistenceSettings.RESTORE_ON_STARTUP + "=false: starting empty; the " + candidates.size()
+                            + " generation(s) in " + store.dataDir() + " stay until newer snapshots replace them");
+            server = EmbeddedRedisServer.start(standalone, pump);
+            return server;
+        }
+        List<String> problems = new ArrayList<>();
+        for (StoredGeneration candidate : candidates) {
+            long start = System.nanoTime();
+            try {
+                EmbeddedRedisServer started = EmbeddedRedisServer.start(standalone, pump,
+                        Optional.of(file -> store.read(candidate, file)));
+                server = started;
+                restored = candidate.toInfo();
+                logRestored(candidate, started, start);
+                return started;
+            } catch (WrongKeyException e) {
+                throw new PersistenceException("Cannot restore the snapshots in " + store.dataDir() + ": "
+                        + e.getMessage() + ". Nothing was changed.", e);
+            } catch (CorruptGenerationException e) {
+                skipped(candidate, e.getMessage(), problems);
+            } catch (IOException e) {
+                skipped(candidate, "redis-server did not start with it: " + e.getMessage(), problems);
+            }
+            if (!store.isUsable()) {
+                problems.add("the store became unusable after a read error");
+                break;
+            }
+        }
+        throw new PersistenceException("None of the " + candidates.size() + " snapshot generation(s) in "
+                + store.dataDir() + " could be restored (" + String.join("; ", problems) + "). Nothing was deleted."
+                + " To start empty, set " + PersistenceSettings.RESTORE_ON_STARTUP + "=false or move the directory"
+                + " aside; see docs/persistence.md");
+    }
+
+    /** Takes a snapshot on the snapshot thread, or returns empty (counted) when one is already running. */
+    @Override
+    public Optional<SnapshotInfo> snapshot() {
+        if (stopping.get()) {
+            throw new IllegalStateException("The Compozy cache is stopping; it takes its final snapshot itself");
+        }
+        if (!running.compareAndSet(false, true)) {
+            long count = skipped.incrementAndGet();
+            LOG.info("Snapshot skipped: another one is still running (" + count + " skipped since start)");
+            return Optional.empty();
+        }
+        Future<SnapshotInfo> future;
+        try {
+            future = worker.submit(() -> {
+                try {
+                    return take();
+                } finally {
+                    running.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            running.set(false);
+            throw new IllegalStateException("The Compozy cache has stopped", e);
+        }
+        return Optional.of(await(future));
+    }
+
+    /**
+     * When the adapter stops: refuses further requests and, if {@code snapshot_on_shutdown}, takes the
+     * final snapshot (after any running one) and waits for it. Call before the client and server stop.
+     */
+    public void snapshotOnShutdown() {
+        if (!stopping.compareAndSet(false, true) || !settings.snapshotOnShutdown() || server == null) {
+            return;
+        }
+        try {
+            SnapshotInfo info = await(worker.submit(this::take));
+            LOG.info("Final snapshot before stop: generation " + info.generation());
+        } catch (RuntimeException e) {
+            LOG.severe("The final snapshot before stop failed; the newest stored generation is "
+                    + store.generations().stream().findFirst().map(g -> Long.toString(g.generation()))
+                            .orElse("none") + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public List<SnapshotInfo> generations() {
+        return store.generations().stream().map(StoredGeneration::toInfo).toList();
+    }
+
+    @Override
+    public PersistenceStatus status() {
+        return new PersistenceStatus(store.dataDir().toString(), settings.snapshotInterval(), settings.retain(),
+                store.encrypting(), running.get(), Optional.ofNullable(last), Optional.ofNullable(lastFailure),
+                Optional.ofNullable(restored), taken.get(), failed.get(), skipped.get(), skippedOnRestore.get());
+    }
+
+    /** Waits for queued snapshot work, then closes the store. Never interrupts the snapshot thread. */
+    @Override
+    public void close() {
+        stopping.set(true);
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(STOP_WAIT_MINUTES, TimeUnit.MINUTES)) {
+                LOG.severe("A snapshot is still running after " + STOP_WAIT_MINUTES + " minutes; closing the store"
+                        + " anyway (the generation being written will not be committed)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+
+    private SnapshotInfo take() throws IOException {
+        EmbeddedRedisServer current = Objects.requireNonNull(server, "the embedded server has not started");
+        long start = System.nanoTime();
+        Path rdb = current.rdbFile();
+        try {
+            Capture capture = bgsave(current);
+            StoredGeneration generation = store.write(rdb, capture.takenAt, capture.keys, capture.redisVersion, start);
+            store.verify(generation); // proven readable before any older generation is deleted
+            List<Long> deleted = store.prune(settings.retain());
+            SnapshotInfo info = generation.toInfo();
+            last = info;
+            lastFailure = null;
+            taken.incrementAndGet();
+            LOG.info("Snapshot taken: generation " + info.generation() + ", " + info.keys() + " keys, "
+                    + info.bytes() + " bytes in " + info.durationMillis() + " ms"
+                    + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
+            return info;
+        } catch (IOException | RuntimeException e) {
+            failed.incrementAndGet();
+            lastFailure = e.getMessage();
+            LOG.log(Level.WARNING, "Snapshot failed: " + e.getMessage(), e);
+            throw e;
+        } finally {
+            Files.deleteIfExists(rdb);
+        }
+    }
+
+    /** What one BGSAVE captured. */
+    private record Capture(Instant takenAt, long keys, String redisVersion) {
+    }
+
+    /**
+     * Runs BGSAVE and waits for it. BGSAVE and INFO travel together, so INFO reads the key count Redis
+     * recorded at the fork ({@code current_save_keys_total}) before the child can be reaped.
+     */
+    private static Capture bgsave(final EmbeddedRedisServer server) throws IOException {
+        try (RespConnection redis = RespConnection.open(server.host(), server.port(), server.password())) {
+            List<Object> replies = redis.pipeline(List.of(
+                    new String[] {"BGSAVE"}, new String[] {"INFO", "persistence"}, new String[] {"INFO", "server"}));
+            Instant takenAt = Instant.now();
+            if (!String.valueOf(replies.get(0)).startsWith("Background saving started")) {
+                throw new IOException("BGSAVE did not start: " + replies.get(0));
+            }
+            Map<String, String> persistence = RespConnection.parseInfo((String) replies.get(1));
+            long keys = Long.parseLong(persistence.getOrDefault("current_save_keys_total", "-1"));
+            String version = RespConnection.parseInfo((String) replies.get(2)).getOrDefault("redis_version", "?");
+            long pause = POLL_START_MS;
+            while (true) {
+                Map<String, String> state = redis.info("persistence");
+                if ("0".equals(state.get("rdb_bgsave_in_progress"))) {
+                    if (!"ok".equals(state.get("rdb_last_bgsave_status"))) {
+                        throw new IOException("BGSAVE failed (rdb_last_bgsave_status="
+                                + state.get("rdb_last_bgsave_status") + "); see the redis-server lines in the log");
+                    }
+                    return new Capture(takenAt, keys, version);
+                }
+                sleep(pause);
+                pause = Math.min(POLL_MAX_MS, pause * 2);
+            }
+        }
+    }
+
+    private void skipped(final StoredGeneration candidate, final String why, final List<String> problems) {
+        skippedOnRestore.incrementAndGet();
+        problems.add("generation " + candidate.generation() + ": " + why);
+        LOG.warning("Snapshot generation " + candidate.generation() + " in " + store.dataDir()
+                + " cannot be restored, falling back to an older one: " + why);
+    }
+
+    private static void logRestored(final StoredGeneration generation, final EmbeddedRedisServer server,
+                                    final long startNanos) {
+        String loaded = "?";
+        String expired = "?";
+        try (RespConnection redis = RespConnection.open(server.host(), server.port(), server.password())) {
+            Map<String, String> info = redis.info("persistence");
+            loaded = info.getOrDefault("rdb_last_load_keys_loaded", "?");
+            expired = info.getOrDefault("rdb_last_load_keys_expired", "?");
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "reading the load statistics", e);
+        }
+        LOG.info("Restored generation " + generation.generation() + " (taken at " + generation.takenAt() + ", "
+                + generation.keys() + " keys, " + generation.bytes() + " bytes): " + loaded + " keys loaded, "
+                + expired + " expired while down, in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms");
+    }
+
+    /** Waits for the snapshot thread; an interrupt stops the waiting, never the work. */
+    private static <T> T await(final Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting; the snapshot work continues in the background");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new IllegalStateException("Snapshot failed: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static void sleep(final long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            // Only this class's own thread runs here, and nothing interrupts it.
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,453 @@
+package io.compozy.cache.persistence;
+
+import com.sleepycat.je.CacheMode;
+import com.sleepycat.je.CheckpointConfig;
+import com.sleepycat.je.Cursor;
+import com.sleepycat.je.CursorConfig;
+import com.sleepycat.je.Database;
+import com.sleepycat.je.DatabaseConfig;
+import com.sleepycat.je.DatabaseEntry;
+import com.sleepycat.je.DatabaseException;
+import com.sleepycat.je.Durability;
+import com.sleepycat.je.Environment;
+import com.sleepycat.je.EnvironmentConfig;
+import com.sleepycat.je.EnvironmentLockedException;
+import com.sleepycat.je.LockMode;
+import com.sleepycat.je.OperationStatus;
+import com.sleepycat.je.Transaction;
+import com.sleepycat.je.TransactionConfig;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.PrivateDirectory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.crypto.AEADBadTagException;
+
+/**
+ * Snapshot generations in a Berkeley DB JE environment in {@code data_dir}.
+ *
+ * <p>Two databases: {@code chunks}, keyed by (generation, index), holds a generation's RDB bytes in
+ * 1 MiB pieces (AES-GCM sealed when a key is set); {@code generations}, keyed by generation, holds its
+ * commit record ({@link StoredGeneration}). Chunks are written in transactions that are not synced;
+ * the commit record is written last, alone, with {@code COMMIT_SYNC}. JE's log is append-only, so that
+ * one fsync makes the chunks before it durable too, and a generation is visible exactly when its
+ * record is: a crash or kill at any point leaves the previous generations intact and at worst some
+ * orphan chunks, which the next open removes.
+ *
+ * <p>Writes and reads of chunks come from one thread at a time: the {@link SnapshotManager}'s snapshot
+ * thread, or the starting adapter before that thread has work; {@link #generations()} may be called
+ * from any thread (JE handles are thread-safe). The snapshot thread is never interrupted: an interrupt
+ * during JE I/O invalidates the whole environment.
+ */
+final class SnapshotStore implements AutoCloseable {
+
+    static final int CHUNK_BYTES = 1 << 20;
+
+    private static final Logger LOG = Logger.getLogger(SnapshotStore.class.getName());
+    private static final int CHUNKS_PER_TRANSACTION = 16;
+    /** JE refuses writes below this much free disk (its default, 5 GB, would stop small machines). */
+    private static final long FREE_DISK_FLOOR = 64L << 20;
+    private static final long CACHE_BYTES = 16L << 20;
+    /** Data directories open in this JVM: JE shares one environment between handles of one process. */
+    private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
+
+    private final Path dataDir;
+    private final Optional<SnapshotCipher> cipher;
+    private volatile Environment env;
+    private volatile Database generations;
+    private volatile Database chunks;
+    private long nextGeneration;
+
+    private SnapshotStore(final Path dataDir, final Optional<SnapshotCipher> cipher) {
+        this.dataDir = dataDir;
+        this.cipher = cipher;
+    }
+
+    /**
+     * Opens (or creates) the store, removes orphan chunks of an interrupted snapshot and makes every
+     * file private.
+     *
+     * @throws PersistenceException when another server uses the directory or JE cannot open it
+     */
+    static SnapshotStore open(final Path dataDir, final Optional<byte[]> key) {
+        Path dir;
+        try {
+            dir = PrivateDirectory.ensure(dataDir).toRealPath();
+        } catch (IOException e) {
+            throw new PersistenceException("Cannot use " + PersistenceSettings.DATA_DIR + "=" + dataDir + ": "
+                    + e.getMessage(), e);
+        }
+        if (!OPEN.add(dir)) {
+            throw inUse(dir, null);
+        }
+        SnapshotStore store = new SnapshotStore(dir, key.map(SnapshotCipher::new));
+        try {
+            store.openEnvironment();
+            return store;
+        } catch (RuntimeException e) {
+            store.closeQuietly();
+            OPEN.remove(dir);
+            throw e;
+        }
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    boolean encrypting() {
+        return cipher.isPresent();
+    }
+
+    /** The committed generations, newest first; a record that cannot be parsed is reported and skipped. */
+    List<StoredGeneration> generations() {
+        List<StoredGeneration> found = new ArrayList<>();
+        DatabaseEntry key = new DatabaseEntry();
+        DatabaseEntry data = new DatabaseEntry();
+        try (Cursor cursor = generations.openCursor(null, CursorConfig.READ_COMMITTED)) {
+            while (cursor.getPrev(key, data, LockMode.DEFAULT) == OperationStatus.SUCCESS) {
+                long generation = ByteBuffer.wrap(key.getData()).getLong();
+                try {
+                    found.add(StoredGeneration.deserialize(generation, data.getData()));
+                } catch (IOException e) {
+                    LOG.warning("Snapshot generation " + generation + " in " + dataDir
+                            + " has an unreadable commit record (" + e.getMessage() + "); it is ignored");
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Stores the RDB file as the next generation and returns its commit record once it is synced.
+     *
+     * @param startNanos when the snapshot started ({@link System#nanoTime()}), for its duration
+     */
+    StoredGeneration write(final Path rdb, final Instant takenAt, final long keys, final String redisVersion,
+                           final long startNanos) throws IOException {
+        long generation = nextGeneration++;
+        long size = Files.size(rdb);
+        int count = (int) ((size + CHUNK_BYTES - 1) / CHUNK_BYTES);
+        MessageDigest sha = sha256();
+        long stored = 0;
+        byte[] buffer = new byte[CHUNK_BYTES];
+        try (InputStream in = Files.newInputStream(rdb)) {
+            Transaction txn = null;
+            try {
+                for (int index = 0; index < count; index++) {
+                    int length = in.readNBytes(buffer, 0, CHUNK_BYTES);
+                    if (length == 0) {
+                        throw new IOException("the RDB file shrank while it was stored");
+                    }
+                    byte[] value = cipher.isPresent()
+                            ? cipher.get().encryptChunk(buffer, length, generation, index, count)
+                            : Arrays.copyOf(buffer, length);
+                    sha.update(value);
+                    stored += value.length;
+                    if (txn == null) {
+                        txn = env.beginTransaction(null, noSync());
+                    }
+                    chunks.put(txn, new DatabaseEntry(chunkKey(generation, index)), new DatabaseEntry(value));
+                    if ((index + 1) % CHUNKS_PER_TRANSACTION == 0) {
+                        txn.commit();
+                        txn = null;
+                    }
+                }
+                if (txn != null) {
+                    txn.commit();
+                    txn = null;
+                }
+            } finally {
+                if (txn != null) {
+                    txn.abort();
+                }
+            }
+        }
+        long durationMillis = (System.nanoTime() - startNanos) / 1_000_000;
+        StoredGeneration record = new StoredGeneration(generation, takenAt, durationMillis, keys, size, stored, count,
+                redisVersion, sha.digest(), cipher.isPresent(),
+                cipher.map(SnapshotCipher::keyCheck).orElse(new byte[0]));
+        // The commit: one record, one synced transaction. Before it the generation does not exist.
+        Transaction commit = env.beginTransaction(null, new TransactionConfig().setDurability(Durability.COMMIT_SYNC));
+        try {
+            generations.put(commit, new DatabaseEntry(generationKey(generation)),
+                    new DatabaseEntry(record.serialize()));
+            commit.commit();
+            commit = null;
+        } finally {
+            if (commit != null) {
+                commit.abort();
+            }
+        }
+        restrictFiles();
+        return record;
+    }
+
+    /**
+     * Writes a generation's RDB bytes (decrypted) to {@code target}, checking its checksum and every
+     * chunk's tag; on any mismatch the file is emptied and the generation reported corrupt.
+     */
+    void read(final StoredGeneration generation, final Path target) throws IOException {
+        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            readInto(generation, Optional.of(out));
+        } catch (CorruptGenerationException | WrongKeyException e) {
+            Files.write(target, new byte[0]); // no half-trusted bytes left behind
+            throw e;
+        }
+    }
+
+    /** Reads a generation back without keeping it, to prove it restorable. */
+    void verify(final StoredGeneration generation) throws IOException {
+        readInto(generation, Optional.empty());
+    }
+
+    /**
+     * Deletes the generations beyond the newest {@code retain}, then lets JE reclaim their space.
+     *
+     * @return the generations deleted
+     */
+    List<Long> prune(final int retain) {
+        List<StoredGeneration> all = generations();
+        List<Long> deleted = new ArrayList<>();
+        for (StoredGeneration old : all.subList(Math.min(retain, all.size()), all.size())) {
+            Transaction txn = env.beginTransaction(null, noSync());
+            try {
+                generations.delete(txn, new DatabaseEntry(generationKey(old.generation())));
+                deleteChunks(txn, old.generation());
+                txn.commit();
+                txn = null;
+                deleted.add(old.generation());
+            } finally {
+                if (txn != null) {
+                    txn.abort();
+                }
+            }
+        }
+        if (!deleted.isEmpty()) {
+            reclaimSpace();
+        }
+        return deleted;
+    }
+
+    /** Whether the environment still works (JE invalidates it after some failures, e.g. a bad checksum). */
+    boolean isUsable() {
+        Environment current = env;
+        return current != null && current.isValid();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly();
+        OPEN.remove(dataDir);
+    }
+
+    private void openEnvironment() {
+        EnvironmentConfig config = new EnvironmentConfig().setAllowCreate(true).setTransactional(true);
+        config.setDurability(Durability.COMMIT_SYNC);
+        config.setCacheSize(CACHE_BYTES);
+        config.setConfigParam(EnvironmentConfig.FREE_DISK, Long.toString(FREE_DISK_FLOOR))
+                // The stats thread needs --add-exports java.management/sun.management on Java 17 and only
+                // logs an error without it; the adapter does not use JE statistics.
+                .setConfigParam(EnvironmentConfig.STATS_COLLECT, "false")
+                .setConfigParam(EnvironmentConfig.FILE_LOGGING_LEVEL, "WARNING");
+        try {
+            env = new Environment(dataDir.toFile(), config);
+            DatabaseConfig dbConfig = new DatabaseConfig().setAllowCreate(true).setTransactional(true);
+            generations = env.openDatabase(null, "generations", dbConfig);
+            // A chunk is written once and read once: keep it out of the small JE cache.
+            chunks = env.openDatabase(null, "chunks", dbConfig.clone().setCacheMode(CacheMode.EVICT_LN));
+            long newest = generations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
+            long newestChunk = removeOrphanChunks();
+            nextGeneration = Math.max(newest, newestChunk) + 1;
+        } catch (EnvironmentLockedException e) {
+            throw inUse(dataDir, e);
+        } catch (DatabaseException e) {
+            throw new PersistenceException("The snapshot store in " + dataDir + " (" + PersistenceSettings.DATA_DIR
+                    + ") cannot be opened: " + e.getMessage() + ". Its files may be damaged: move the directory"
+                    + " aside and restore a backup, or start empty (see docs/persistence.md)", e);
+        }
+        restrictFiles();
+    }
+
+    /** Removes chunks whose generation has no commit record; returns the highest generation seen. */
+    private long removeOrphanChunks() {
+        long highest = 0;
+        List<Long> orphans = new ArrayList<>();
+        DatabaseEntry key = new DatabaseEntry();
+        DatabaseEntry data = keysOnly();
+        try (Cursor cursor = chunks.openCursor(null, CursorConfig.READ_COMMITTED)) {
+            while (cursor.getNext(key, data, LockMode.DEFAULT) == OperationStatus.SUCCESS) {
+                long generation = ByteBuffer.wrap(key.getData()).getLong();
+                highest = Math.max(highest, generation);
+                if (!orphans.contains(generation) && generations.get(null,
+                        new DatabaseEntry(generationKey(generation)), keysOnly(), LockMode.READ_COMMITTED)
+                        != OperationStatus.SUCCESS) {
+                    orphans.add(generation);
+                }
+            }
+        }
+        for (long orphan : orphans) {
+            Transaction txn = env.beginTransaction(null, noSync());
+            deleteChunks(txn, orphan);
+            txn.commit();
+            LOG.info("Removed the chunks of snapshot generation " + orphan + " in " + dataDir
+                    + ": it was never committed (the server stopped while taking it)");
+        }
+        return highest;
+    }
+
+    private void readInto(final StoredGeneration generation, final Optional<OutputStream> out) throws IOException {
+        long number = generation.generation();
+        if (generation.encrypted() && (cipher.isEmpty() || !cipher.get().matches(generation.keyCheck()))) {
+            throw new WrongKeyException(number, cipher.isPresent());
+        }
+        MessageDigest sha = sha256();
+        long plainBytes = 0;
+        DatabaseEntry data = new DatabaseEntry();
+        try {
+            for (int index = 0; index < generation.chunks(); index++) {
+                if (chunks.get(null, new DatabaseEntry(chunkKey(number, index)), data, LockMode.READ_COMMITTED)
+                        != OperationStatus.SUCCESS) {
+                    throw new CorruptGenerationException(number, "chunk " + index + " of " + generation.chunks()
+                            + " is missing");
+                }
+                byte[] value = data.getData();
+                sha.update(value);
+                byte[] plain = value;
+                if (generation.encrypted()) {
+                    try {
+                        plain = cipher.get().decryptChunk(value, number, index, generation.chunks());
+                    } catch (AEADBadTagException e) {
+                        throw new CorruptGenerationException(number, "chunk " + index + " fails authentication");
+                    }
+                }
+                plainBytes += plain.length;
+                if (out.isPresent()) {
+                    out.get().write(plain);
+                }
+            }
+        } catch (DatabaseException e) {
+            throw new CorruptGenerationException(number, "the store cannot read it (" + e.getMessage() + ")", e);
+        }
+        if (!MessageDigest.isEqual(sha.digest(), generation.sha256())) {
+            throw new CorruptGenerationException(number, "its SHA-256 does not match the one recorded at commit");
+        }
+        if (plainBytes != generation.bytes()) {
+            throw new CorruptGenerationException(number, plainBytes + " bytes read, " + generation.bytes()
+                    + " recorded");
+        }
+    }
+
+    private void deleteChunks(final Transaction txn, final long generation) {
+        DatabaseEntry key = new DatabaseEntry(chunkKey(generation, 0));
+        DatabaseEntry data = keysOnly();
+        try (Cursor cursor = chunks.openCursor(txn, null)) {
+            OperationStatus status = cursor.getSearchKeyRange(key, data, LockMode.RMW);
+            while (status == OperationStatus.SUCCESS && ByteBuffer.wrap(key.getData()).getLong() == generation) {
+                cursor.delete();
+                status = cursor.getNext(key, data, LockMode.RMW);
+            }
+        }
+    }
+
+    /** Cleans the log files the deleted generations leave mostly empty and removes them at a checkpoint. */
+    private void reclaimSpace() {
+        try {
+            env.cleanLog();
+            env.checkpoint(new CheckpointConfig().setForce(true));
+        } catch (DatabaseException e) {
+            LOG.log(Level.WARNING, "Could not reclaim the space of deleted snapshot generations in " + dataDir, e);
+        }
+    }
+
+    /** JE creates files with the process umask; the data is as sensitive as the cache itself. */
+    private void restrictFiles() {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir)) {
+            for (Path file : files) {
+                if (Files.isRegularFile(file)) {
+                    PrivateDirectory.restrictFile(file);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Could not restrict the permissions of the files in " + dataDir, e);
+        }
+    }
+
+    private void closeQuietly() {
+        List<AutoCloseable> handles = new ArrayList<>();
+        if (chunks != null) {
+            handles.add(chunks::close);
+        }
+        if (generations != null) {
+            handles.add(generations::close);
+        }
+        if (env != null) {
+            handles.add(env::close);
+        }
+        for (AutoCloseable handle : handles) {
+            try {
+                handle.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "Closing the snapshot store in " + dataDir, e);
+            }
+        }
+        chunks = null;
+        generations = null;
+        env = null;
+    }
+
+    private static PersistenceException inUse(final Path dir, final Throwable cause) {
+        return new PersistenceException("The snapshot store in " + dir + " (" + PersistenceSettings.DATA_DIR
+                + ") is in use by another server (its lock file je.lck is held). Two servers must never share a"
+                + " data directory: stop the other one, or give this server its own "
+                + PersistenceSettings.DATA_DIR + ".", cause);
+    }
+
+    private static TransactionConfig noSync() {
+        return new TransactionConfig().setDurability(Durability.COMMIT_WRITE_NO_SYNC);
+    }
+
+    private static DatabaseEntry keysOnly() {
+        DatabaseEntry data = new DatabaseEntry();
+        data.setPartial(0, 0, true);
+        return data;
+    }
+
+    static byte[] generationKey(final long generation) {
+        return ByteBuffer.allocate(8).putLong(generation).array();
+    }
+
+    static byte[] chunkKey(final long generation, final int index) {
+        return ByteBuffer.allocate(12).putLong(generation).putInt(index).array();
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
+    }
+
+    /** For tests: the raw chunks database, to damage a generation on purpose. */
+    Database chunksDatabase() {
+        return chunks;
+    }
+}

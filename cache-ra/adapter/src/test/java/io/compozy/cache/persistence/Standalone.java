@@ -1,0 +1,121 @@
+package io.compozy.cache.persistence;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+
+/** Real standalone parts for the tests: settings in a temp dir, the embedded server, raw RESP access. */
+final class Standalone {
+
+    static final Executor PUMP = task -> {
+        Thread thread = new Thread(task, "test-redis-output");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
+    private Standalone() {
+    }
+
+    /** Standalone settings with persistence on in {@code root/data}; {@code extra} adds or overrides keys. */
+    static CacheSettings.Standalone settings(final Path root, final Map<String, String> extra) {
+        Map<String, String> values = new HashMap<>(Map.of(
+                "redis.mode", "standalone",
+                CacheSettings.WORK_DIR, root.resolve("work").toString(),
+                PersistenceSettings.ENABLED, "true",
+                PersistenceSettings.DATA_DIR, root.resolve("data").toString()));
+        values.putAll(extra);
+        return CacheSettings.load(ConfigLookup.of(values)).standalone();
+    }
+
+    static CacheSettings.Standalone settings(final Path root) {
+        return settings(root, Map.of());
+    }
+
+    static RespConnection connect(final EmbeddedRedisServer server) {
+        try {
+            return RespConnection.open(server.host(), server.port(), server.password());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs one command, unchecked. */
+    static Object call(final RespConnection redis, final String... command) {
+        try {
+            return redis.call(command);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static long dbsize(final RespConnection redis) {
+        return (Long) call(redis, "DBSIZE");
+    }
+
+    /** Starts a server on exactly this generation of a store (bypassing the newest-first choice). */
+    static EmbeddedRedisServer startOn(final SnapshotStore store, final StoredGeneration generation,
+                                       final CacheSettings.Standalone settings) throws IOException {
+        return EmbeddedRedisServer.start(settings, PUMP, Optional.of(file -> store.read(generation, file)));
+    }
+
+    /**
+     * Every key with its type and full content (streams with their consumer groups), for comparing two
+     * servers. TTLs are compared separately, since they tick.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> contents(final RespConnection redis) {
+        Map<String, Object> all = new TreeMap<>();
+        for (Object key : (List<Object>) call(redis, "KEYS", "*")) {
+            String name = (String) key;
+            String type = (String) call(redis, "TYPE", name);
+            Object value = switch (type) {
+                case "string" -> call(redis, "GET", name);
+                case "hash" -> new TreeMap<>(pairs((List<Object>) call(redis, "HGETALL", name)));
+                case "list" -> call(redis, "LRANGE", name, "0", "-1");
+                case "set" -> new java.util.TreeSet<>(strings(call(redis, "SMEMBERS", name)));
+                case "zset" -> call(redis, "ZRANGE", name, "0", "-1", "WITHSCORES");
+                case "stream" -> List.of(call(redis, "XRANGE", name, "-", "+"),
+                        call(redis, "XINFO", "GROUPS", name));
+                default -> "?";
+            };
+            all.put(name, type + "=" + value);
+        }
+        return all;
+    }
+
+    private static Map<String, Object> pairs(final List<Object> flat) {
+        Map<String, Object> map = new TreeMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            map.put((String) flat.get(i), flat.get(i + 1));
+        }
+        return map;
+    }
+
+    /** {@code INFO persistence} of a server, parsed. */
+    static Map<String, String> persistenceInfo(final RespConnection redis) {
+        try {
+            return redis.info("persistence");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<String> strings(final Object reply) {
+        List<String> out = new ArrayList<>();
+        for (Object item : (List<?>) reply) {
+            out.add(String.valueOf(item));
+        }
+        return out;
+    }
+}
