@@ -54,14 +54,23 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private static final int PORT_ATTEMPTS = 5;
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
-    /** $1 = redis-server, $2 = its config file. Prints the child's pid, then waits for stdin to close. */
+    /**
+     * $1 = redis-server, $2 = its config file. Prints the child's pid; a background watcher stops Redis
+     * when stdin (the pipe from this JVM) closes, while the shell itself waits for Redis. The shell must
+     * be the one waiting: a Redis that exits on its own (say, refusing an RDB) is then reaped at once,
+     * so its exit is seen at once, instead of lingering as a zombie until the start timeout. Stdin goes to
+     * the watcher through fd 3, since a background list's own stdin is /dev/null.
+     */
     private static final String SUPERVISOR = String.join("\n",
-            "\"$1\" \"$2\" </dev/null &",
+            "exec 3<&0",
+            "\"$1\" \"$2\" </dev/null 3<&- &",
             "redis=$!",
             "echo \"" + PID_MARKER + "$redis\"",
-            "while read -r _; do :; done",
-            "kill -TERM \"$redis\" 2>/dev/null",
-            "wait \"$redis\"");
+            "{ while read -r _ <&3; do :; done; kill -TERM \"$redis\" 2>/dev/null; } &",
+            "watcher=$!",
+            "exec 3<&-",
+            "wait \"$redis\"",
+            "kill \"$watcher\" 2>/dev/null");
 
     private final Process supervisor;
     private final ProcessHandle redis;

@@ -99,6 +99,20 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
                                            final java.util.concurrent.Executor pump) throws IOException {
         List<StoredGeneration> candidates = store.generations();
+        Optional<Long> lost = store.lostNewest();
+        if (lost.isPresent() && settings.restoreOnStartup()) {
+            String damage = "the store's files are damaged: generation " + lost.get() + " was committed but"
+                    + " can no longer be read";
+            if (candidates.isEmpty()) {
+                throw new PersistenceException("Cannot restore from " + store.dataDir() + ": " + damage
+                        + " and no older generation remains. Nothing was started. Restore a backup, or to start"
+                        + " empty set " + PersistenceSettings.RESTORE_ON_STARTUP + "=false or move the directory"
+                        + " aside; see docs/persistence.md");
+            }
+            skippedOnRestore.incrementAndGet();
+            LOG.warning("Snapshot store in " + store.dataDir() + ": " + damage + "; falling back to generation "
+                    + candidates.get(0).generation());
+        }
         if (candidates.isEmpty() || !settings.restoreOnStartup()) {
             LOG.info(candidates.isEmpty()
                     ? "No snapshot to restore in " + store.dataDir() + "; starting empty"

@@ -22,9 +22,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -64,6 +67,12 @@ final class SnapshotStore implements AutoCloseable {
     /** JE refuses writes below this much free disk (its default, 5 GB, would stop small machines). */
     private static final long FREE_DISK_FLOOR = 64L << 20;
     private static final long CACHE_BYTES = 16L << 20;
+    /**
+     * A file beside JE's, rewritten after each commit with the newest committed generation: if JE's
+     * recovery ever drops committed records (damaged log files), the loss shows instead of passing for
+     * an empty or older store.
+     */
+    static final String MARKER = "newest-committed-generation";
     /** Data directories open in this JVM: JE shares one environment between handles of one process. */
     private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
 
@@ -73,6 +82,8 @@ final class SnapshotStore implements AutoCloseable {
     private volatile Database generations;
     private volatile Database chunks;
     private long nextGeneration;
+    /** The newest generation this store ever committed, from {@link #MARKER}; 0 when unknown. */
+    private long committedNewest;
 
     private SnapshotStore(final Path dataDir, final Optional<SnapshotCipher> cipher) {
         this.dataDir = dataDir;
@@ -195,8 +206,38 @@ final class SnapshotStore implements AutoCloseable {
                 commit.abort();
             }
         }
+        mark(generation);
         restrictFiles();
         return record;
+    }
+
+    /**
+     * The newest generation this store committed when JE no longer has it (its files were damaged), or
+     * empty when nothing committed was lost.
+     */
+    Optional<Long> lostNewest() {
+        long remaining = generations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
+        return committedNewest > remaining ? Optional.of(committedNewest) : Optional.empty();
+    }
+
+    private void mark(final long generation) throws IOException {
+        Path partial = dataDir.resolve(MARKER + ".partial");
+        try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(ByteBuffer.wrap((generation + "\n").getBytes(StandardCharsets.US_ASCII)));
+            channel.force(true);
+        }
+        Files.move(partial, dataDir.resolve(MARKER), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+        committedNewest = generation;
+    }
+
+    private static long readMarker(final Path dir) {
+        try {
+            return Long.parseLong(Files.readString(dir.resolve(MARKER), StandardCharsets.US_ASCII).trim());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
     }
 
     /**
@@ -259,6 +300,7 @@ final class SnapshotStore implements AutoCloseable {
     }
 
     private void openEnvironment() {
+        committedNewest = readMarker(dataDir);
         EnvironmentConfig config = new EnvironmentConfig().setAllowCreate(true).setTransactional(true);
         config.setDurability(Durability.COMMIT_SYNC);
         config.setCacheSize(CACHE_BYTES);
@@ -266,7 +308,10 @@ final class SnapshotStore implements AutoCloseable {
                 // The stats thread needs --add-exports java.management/sun.management on Java 17 and only
                 // logs an error without it; the adapter does not use JE statistics.
                 .setConfigParam(EnvironmentConfig.STATS_COLLECT, "false")
-                .setConfigParam(EnvironmentConfig.FILE_LOGGING_LEVEL, "WARNING");
+                .setConfigParam(EnvironmentConfig.FILE_LOGGING_LEVEL, "WARNING")
+                // JE's recovery otherwise treats a checksum error as the end of the log and silently drops
+                // every later commit: the store would look empty and the server start with nothing.
+                .setConfigParam(EnvironmentConfig.HALT_ON_COMMIT_AFTER_CHECKSUMEXCEPTION, "true");
         try {
             env = new Environment(dataDir.toFile(), config);
             DatabaseConfig dbConfig = new DatabaseConfig().setAllowCreate(true).setTransactional(true);
@@ -275,7 +320,7 @@ final class SnapshotStore implements AutoCloseable {
             chunks = env.openDatabase(null, "chunks", dbConfig.clone().setCacheMode(CacheMode.EVICT_LN));
             long newest = generations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
             long newestChunk = removeOrphanChunks();
-            nextGeneration = Math.max(newest, newestChunk) + 1;
+            nextGeneration = Math.max(Math.max(newest, newestChunk), committedNewest) + 1;
         } catch (EnvironmentLockedException e) {
             throw inUse(dataDir, e);
         } catch (DatabaseException e) {
