@@ -1,0 +1,243 @@
+package io.compozy.cache.web.store.memory;
+
+import io.compozy.cache.web.store.JsonText;
+import io.compozy.cache.web.store.LuaScript;
+import io.compozy.cache.web.store.StoreException;
+import io.compozy.cache.web.store.lock.HeldLock;
+import io.compozy.cache.web.store.lock.LockManager;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.BatchResult;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
+import org.redisson.api.RListAsync;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * Conversation history (see stores.md, "Memory store"). Keys are {@code {prefix}{key}}; a {@code :}
+ * is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
+ * concurrent appends never lose a message or a count.
+ */
+@ApplicationScoped
+public class MemoryStore {
+
+    /** Config key of the key prefix; default {@value #DEFAULT_PREFIX}. */
+    public static final String PREFIX_KEY = "stores.memory.prefix";
+    public static final String DEFAULT_PREFIX = "memory:";
+
+    static final String TOKEN_COUNT = "token_count";
+    static final String MESSAGE_COUNT = "message_count";
+    static final String FLUSH_PENDING_PREFIX = "__compozy_internal__:flush_pending:";
+    static final Duration FLUSH_PENDING_TTL = Duration.ofMinutes(30);
+
+    private static final LuaScript APPEND_AND_TRIM = LuaScript.load(MemoryStore.class, "append_and_trim.lua");
+    private static final LuaScript REPLACE = LuaScript.load(MemoryStore.class, "replace_messages.lua");
+    private static final LuaScript TRIM = LuaScript.load(MemoryStore.class, "trim_messages.lua");
+
+    private final RedissonClient redis;
+    private final LockManager locks;
+    private final String prefix;
+
+    /** For CDI's proxy only. */
+    protected MemoryStore() {
+        this.redis = null;
+        this.locks = null;
+        this.prefix = null;
+    }
+
+    @Inject
+    public MemoryStore(final RedissonClient redis, final LockManager locks,
+            @ConfigProperty(name = PREFIX_KEY, defaultValue = DEFAULT_PREFIX) final String prefix) {
+        this.redis = Objects.requireNonNull(redis, "redis");
+        this.locks = Objects.requireNonNull(locks, "locks");
+        String given = Objects.requireNonNull(prefix, "prefix");
+        this.prefix = given.isEmpty() || given.endsWith(":") ? given : given + ":";
+    }
+
+    /** The Redis key of a conversation's message list. */
+    public String fullKey(final String key) {
+        return prefix + StoreException.requireText(key, "memory key");
+    }
+
+    /** The Redis key of a conversation's metadata hash. */
+    public String metadataKey(final String key) {
+        return fullKey(key) + ":metadata";
+    }
+
+    /**
+     * AppendAndTrimWithMetadata: appends {@code messages} in order, adds {@code tokenIncrement} to the
+     * token count (only when positive) and trims to the newest {@code maxLen} messages when
+     * {@code maxLen > 0}.
+     *
+     * @return the list length afterwards
+     */
+    public long append(final String key, final List<JsonValue> messages, final long tokenIncrement,
+            final int maxLen) {
+        Objects.requireNonNull(messages, "messages");
+        Object[] args = new Object[messages.size() + 2];
+        args[0] = Math.max(0, maxLen);
+        args[1] = tokenIncrement;
+        for (int i = 0; i < messages.size(); i++) {
+            args[i + 2] = Objects.requireNonNull(messages.get(i), "message").toString();
+        }
+        return APPEND_AND_TRIM.<Long>eval(redis, RScript.ReturnType.INTEGER,
+                List.of(fullKey(key), metadataKey(key)), args);
+    }
+
+    /**
+     * ReplaceMessagesWithMetadata: the history becomes exactly {@code messages}, the token count
+     * {@code tokenCount}; a TTL the list had is kept on both keys.
+     */
+    public void replace(final String key, final List<JsonValue> messages, final long tokenCount) {
+        Objects.requireNonNull(messages, "messages");
+        long remainingTtl = redis.getList(fullKey(key), StringCodec.INSTANCE).remainTimeToLive();
+        Object[] args = new Object[messages.size() + 2];
+        args[0] = Math.max(0, remainingTtl); // -1 (no TTL) and -2 (no key) both mean none
+        args[1] = tokenCount;
+        for (int i = 0; i < messages.size(); i++) {
+            args[i + 2] = Objects.requireNonNull(messages.get(i), "message").toString();
+        }
+        REPLACE.<Long>eval(redis, RScript.ReturnType.INTEGER, List.of(fullKey(key), metadataKey(key)), args);
+    }
+
+    /**
+     * TrimMessagesWithMetadata: keeps the newest {@code keep} messages and sets the token count.
+     *
+     * @return the list length afterwards
+     */
+    public long trim(final String key, final int keep, final long tokenCount) {
+        if (keep < 0) {
+            throw StoreException.invalid("keep must be 0 or more, got " + keep);
+        }
+        return TRIM.<Long>eval(redis, RScript.ReturnType.INTEGER, List.of(fullKey(key), metadataKey(key)),
+                keep, tokenCount);
+    }
+
+    /** Every message, oldest first; an element that is not JSON fails the read. */
+    public List<JsonValue> readAll(final String key) {
+        String fullKey = fullKey(key);
+        return decode(redis.<String>getList(fullKey, StringCodec.INSTANCE).readAll(), fullKey);
+    }
+
+    /**
+     * The messages {@code offset .. offset+limit-1} and the total, read together. A negative offset
+     * counts as 0; a limit of 0 or less gives an empty slice; a slice past the end is cut short.
+     */
+    public MessagePage readPage(final String key, final int offset, final int limit) {
+        String fullKey = fullKey(key);
+        int from = Math.max(0, offset);
+        RBatch batch = redis.createBatch(BatchOptions.defaults()
+                .executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
+        RListAsync<String> list = batch.getList(fullKey, StringCodec.INSTANCE);
+        RFuture<Integer> total = list.sizeAsync();
+        RFuture<List<String>> slice = limit > 0 ? list.rangeAsync(from, from + limit - 1) : null;
+        batch.execute();
+        try {
+            List<JsonValue> messages = slice == null ? List.of() : decode(slice.get(), fullKey);
+            return new MessagePage(messages, total.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading " + fullKey, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("reading " + fullKey + " failed", e.getCause());
+        }
+    }
+
+    /** LLEN of the message list. */
+    public long count(final String key) {
+        return redis.getList(fullKey(key), StringCodec.INSTANCE).size();
+    }
+
+    /** The stored token count (0 when missing). */
+    public long tokenCount(final String key) {
+        return metadata(key).get(TOKEN_COUNT);
+    }
+
+    /** The stored message count (0 when missing). */
+    public long messageCount(final String key) {
+        return metadata(key).get(MESSAGE_COUNT);
+    }
+
+    /** Both counts, read together: {@code token_count} and {@code message_count}. */
+    public Map<String, Long> metadata(final String key) {
+        String metadataKey = metadataKey(key);
+        Map<String, String> fields = redis.<String, String>getMap(metadataKey, StringCodec.INSTANCE)
+                .getAll(Set.of(TOKEN_COUNT, MESSAGE_COUNT));
+        return Map.of(TOKEN_COUNT, parseCount(fields.get(TOKEN_COUNT), metadataKey),
+                MESSAGE_COUNT, parseCount(fields.get(MESSAGE_COUNT), metadataKey));
+    }
+
+    /** Removes the history and its metadata; true when something was there. */
+    public boolean delete(final String key) {
+        return redis.getKeys().delete(fullKey(key), metadataKey(key)) > 0;
+    }
+
+    /** Expires the history and its metadata after {@code ttl}. */
+    public void setExpiration(final String key, final Duration ttl) {
+        if (ttl == null || ttl.toMillis() <= 0) {
+            throw StoreException.invalid("an expiration must be positive, got " + ttl);
+        }
+        RBatch batch = redis.createBatch(BatchOptions.defaults()
+                .executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
+        batch.getList(fullKey(key), StringCodec.INSTANCE).expireAsync(ttl);
+        batch.getMap(metadataKey(key), StringCodec.INSTANCE).expireAsync(ttl);
+        batch.execute();
+    }
+
+    /** Marks a flush as pending for 30 minutes; a second mark while pending is a {@code CONFLICT}. */
+    public void markFlushPending(final String key) {
+        String flagKey = FLUSH_PENDING_PREFIX + fullKey(key);
+        if (!redis.getBucket(flagKey, StringCodec.INSTANCE).setIfAbsent("1", FLUSH_PENDING_TTL)) {
+            throw new StoreException(StoreException.Reason.CONFLICT, "a flush of memory '" + key
+                    + "' is already pending; wait for it to finish or clear the mark");
+        }
+    }
+
+    /** Whether a flush is pending for {@code key}. */
+    public boolean isFlushPending(final String key) {
+        return redis.getBucket(FLUSH_PENDING_PREFIX + fullKey(key), StringCodec.INSTANCE).isExists();
+    }
+
+    /** Clears the flush-pending mark. */
+    public void clearFlushPending(final String key) {
+        redis.getBucket(FLUSH_PENDING_PREFIX + fullKey(key), StringCodec.INSTANCE).delete();
+    }
+
+    /** Takes one of the memory locks ({@code {fullKey}:append_lock} ...) without waiting; empty when held. */
+    public Optional<HeldLock> tryLock(final String key, final MemoryLock lock) {
+        return locks.tryAcquireKey(lock.keyFor(fullKey(key)), lock.ttl());
+    }
+
+    private static List<JsonValue> decode(final List<String> raw, final String fullKey) {
+        List<JsonValue> messages = new ArrayList<>(raw.size());
+        for (int i = 0; i < raw.size(); i++) {
+            messages.add(JsonText.parseStored(raw.get(i), fullKey + "[" + i + "]"));
+        }
+        return messages;
+    }
+
+    private static long parseCount(final String value, final String metadataKey) {
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new StoreException(StoreException.Reason.CORRUPT_DATA,
+                    "the metadata hash '" + metadataKey + "' holds a count that is not a number", e);
+        }
+    }
+}

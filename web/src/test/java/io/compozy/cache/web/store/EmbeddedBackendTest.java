@@ -1,0 +1,44 @@
+package io.compozy.cache.web.store;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+
+/** The store contracts on the adapter's embedded redis-server (standalone mode). */
+// The nested classes are declared here rather than inherited so that each backend gets reports of its own
+// (surefire names a report after the class that declares the nested class).
+@Backends.OnEmbedded
+@DisplayName("stores on the embedded redis-server")
+class EmbeddedBackendTest {
+
+    @Nested
+    class Memory extends MemoryStoreContract {
+    }
+
+    @Nested
+    class Resources extends ResourceStoreContract {
+    }
+
+    @Nested
+    class TaskConfigs extends TaskConfigStoreContract {
+    }
+
+    @Nested
+    class Webhooks extends WebhookIdempotencyContract {
+    }
+
+    @Nested
+    class Mcps extends McpDefinitionStoreContract {
+    }
+
+    @Nested
+    class EventStream extends ExecutionEventStreamContract {
+    }
+
+    @Nested
+    class Locks extends LockManagerContract {
+    }
+
+    @Nested
+    class Notifications extends NotificationSystemContract {
+    }
+}
