@@ -2,6 +2,7 @@ package io.compozy.cache.web.admin;
 
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.Persistence;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -12,7 +13,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-/** {@code GET /api/admin/status}: the effective mode, the backend (no secret) and whether PING answers. */
+/**
+ * {@code GET /api/admin/status}: the effective mode, the backend (no secret), whether PING answers and
+ * the persistence state (last snapshot's time, duration and size; counters).
+ */
 @Path("admin/status")
 @RequestScoped
 public class StatusResource {
@@ -38,6 +42,7 @@ public class StatusResource {
                 .add("mode", info.mode())
                 .add("backend", backend)
                 .add("ping", cache.ping() ? "ok" : "failed")
+                .add("persistence", SnapshotJson.status(cache.persistence().map(Persistence::status)))
                 .build();
     }
 }

@@ -1,0 +1,70 @@
+package io.compozy.cache.web.admin;
+
+import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.Persistence;
+import io.compozy.cache.api.SnapshotInfo;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Optional;
+
+/**
+ * {@code POST /api/admin/snapshots} takes a snapshot now and returns its metadata;
+ * {@code GET /api/admin/snapshots} lists the stored generations, newest first. Both answer 409 when
+ * the adapter has no persistence (distributed mode, or standalone with persistence off).
+ */
+@Path("admin/snapshots")
+@RequestScoped
+public class SnapshotResource {
+
+    @Inject
+    CacheConnection cache;
+
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response take() {
+        Optional<Persistence> persistence = cache.persistence();
+        if (persistence.isEmpty()) {
+            return notEnabled();
+        }
+        Optional<SnapshotInfo> taken;
+        try {
+            taken = persistence.get().snapshot();
+        } catch (IllegalStateException e) {
+            return problem(Response.Status.INTERNAL_SERVER_ERROR, e.getMessage());
+        }
+        return taken.map(info -> Response.status(Response.Status.CREATED).entity(SnapshotJson.generation(info)).build())
+                .orElseGet(() -> problem(Response.Status.CONFLICT,
+                        "A snapshot is already running; this request was skipped. Try again when it has finished."));
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response list() {
+        Optional<Persistence> persistence = cache.persistence();
+        if (persistence.isEmpty()) {
+            return notEnabled();
+        }
+        JsonArrayBuilder generations = Json.createArrayBuilder();
+        persistence.get().generations().forEach(info -> generations.add(SnapshotJson.generation(info)));
+        return Response.ok(Json.createObjectBuilder().add("generations", generations).build()).build();
+    }
+
+    private static Response notEnabled() {
+        return problem(Response.Status.CONFLICT, "Snapshots need standalone mode with"
+                + " redis.standalone.persistence.enabled=true; an external Redis persists itself.");
+    }
+
+    private static Response problem(final Response.Status status, final String detail) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(Json.createObjectBuilder().add("status", status.getStatusCode()).add("detail", detail).build())
+                .build();
+    }
+}

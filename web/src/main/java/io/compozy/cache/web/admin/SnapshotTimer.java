@@ -1,0 +1,75 @@
+package io.compozy.cache.web.admin;
+
+import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.Persistence;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Resource;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timeout;
+import jakarta.ejb.TimerConfig;
+import jakarta.ejb.TimerService;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Drives the periodic snapshots of standalone persistence at {@code snapshot_interval}. The timer is
+ * programmatic and non-persistent: it needs no datasource and lives exactly as long as the application.
+ * The adapter does the work on its own thread and skips (and counts) a tick that finds a snapshot still
+ * running; bean-managed concurrency lets such a tick reach it instead of queueing on a container lock.
+ */
+@Singleton
+@Startup
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+public class SnapshotTimer {
+
+    private static final Logger LOG = Logger.getLogger(SnapshotTimer.class.getName());
+
+    @Resource
+    TimerService timerService;
+
+    @Inject
+    CacheConnection cache;
+
+    private volatile Persistence persistence;
+
+    @PostConstruct
+    void schedule() {
+        Optional<Persistence> found;
+        try {
+            found = cache.persistence();
+        } catch (RuntimeException e) {
+            // The adapter did not start; /api/admin/status says why. The application still deploys.
+            LOG.warning("No snapshot timer: the cache is not available (" + e.getMessage() + ")");
+            return;
+        }
+        if (found.isEmpty()) {
+            LOG.info("No snapshot timer: persistence is off (distributed mode, or"
+                    + " redis.standalone.persistence.enabled=false)");
+            return;
+        }
+        persistence = found.get();
+        Duration every = persistence.status().snapshotInterval();
+        timerService.createIntervalTimer(every.toMillis(), every.toMillis(), new TimerConfig(null, false));
+        LOG.info("Snapshot timer started: every " + every + " into " + persistence.status().dataDir());
+    }
+
+    @Timeout
+    void tick() {
+        Persistence current = persistence;
+        if (current == null) {
+            return;
+        }
+        try {
+            current.snapshot();
+        } catch (RuntimeException e) {
+            // Logged in full by the adapter; the timer keeps running for the next interval.
+            LOG.log(Level.FINE, "periodic snapshot failed", e);
+        }
+    }
+}
