@@ -1,6 +1,5 @@
 package io.compozy.cache.web.store;
 
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -9,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.redisson.api.RedissonClient;
-import org.redisson.api.options.KeysScanOptions;
 
 /**
  * What every store contract shares: the backend's client, a key namespace of its own per test (the
@@ -39,12 +37,6 @@ public abstract class StoreContract {
         scheduler.shutdownNow();
         delivery.shutdownNow();
         scheduler.awaitTermination(5, TimeUnit.SECONDS);
-        List<String> keys;
-        try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults().pattern("*" + ns + "*"))) {
-            keys = stream.toList();
-        }
-        if (!keys.isEmpty()) {
-            redis.getKeys().delete(keys.toArray(String[]::new));
-        }
+        TestBackend.deleteKeysContaining(redis, ns);
     }
 }

@@ -4,8 +4,10 @@ import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.testing.TestRedis;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import java.util.List;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.Config;
 import org.redisson.config.SingleServerConfig;
@@ -38,6 +40,17 @@ public abstract class TestBackend implements ExtensionContext.Store.CloseableRes
     }
 
     protected abstract void configure(SingleServerConfig server);
+
+    /** Deletes the keys a test wrote: every key containing its namespace (never FLUSHDB on a shared server). */
+    public static void deleteKeysContaining(final RedissonClient redis, final String namespace) {
+        List<String> keys;
+        try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults().pattern("*" + namespace + "*"))) {
+            keys = stream.toList();
+        }
+        if (!keys.isEmpty()) {
+            redis.getKeys().delete(keys.toArray(String[]::new));
+        }
+    }
 
     @Override
     public synchronized void close() {

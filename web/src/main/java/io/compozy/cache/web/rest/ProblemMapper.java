@@ -1,0 +1,90 @@
+package io.compozy.cache.web.rest;
+
+import io.compozy.cache.web.store.StoreException;
+import jakarta.json.Json;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.redisson.client.RedisException;
+
+/**
+ * The one error mapper: every failure becomes {@code application/problem+json}
+ * ({@code {"type","title","status","detail"}}). Details come only from messages written for callers
+ * (store and API errors); anything unexpected is logged with an incident id and answered without its
+ * message, so no connection string or secret can leak.
+ */
+@Provider
+public class ProblemMapper implements ExceptionMapper<Throwable> {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class.getName());
+
+    public static final String PROBLEM_JSON = "application/problem+json";
+    static final String TYPE_PREFIX = "urn:compozy:cache:problem:";
+
+    @Override
+    public Response toResponse(final Throwable failure) {
+        if (failure instanceof ApiProblem problem) {
+            return problem(problem.status(), problem.slug(), problem.title(), problem.getMessage());
+        }
+        if (failure instanceof StoreException store) {
+            return fromStore(store);
+        }
+        if (failure instanceof WebApplicationException web) {
+            return fromJaxRs(web);
+        }
+        if (failure instanceof RedisException) {
+            LOG.log(Level.WARNING, "the cache backend failed a request", failure);
+            return problem(503, "backend-unavailable", "Cache backend unavailable",
+                    "Redis did not answer; check GET /api/admin/status and retry");
+        }
+        String incident = UUID.randomUUID().toString();
+        LOG.log(Level.SEVERE, "unexpected failure, incident " + incident, failure);
+        return problem(500, "internal-error", "Internal error",
+                "An unexpected error occurred; the server log has the details under incident " + incident);
+    }
+
+    private static Response fromStore(final StoreException e) {
+        return switch (e.reason()) {
+            case NOT_FOUND -> problem(404, "not-found", "Not found", e.getMessage());
+            case ALREADY_EXISTS -> problem(412, "already-exists", "Precondition failed: already exists", e.getMessage());
+            case ETAG_MISMATCH -> problem(412, "etag-mismatch", "Precondition failed: ETag mismatch", e.getMessage());
+            case CONFLICT -> problem(409, "conflict", "Conflict", e.getMessage());
+            case NOT_HELD -> problem(409, "lock-not-held", "Lock not held", e.getMessage());
+            case NOT_OWNER -> problem(409, "lock-not-owner", "Lock owned by another token", e.getMessage());
+            case INVALID_ARGUMENT -> problem(400, "invalid-request", "Invalid request", e.getMessage());
+            case CORRUPT_DATA -> problem(500, "corrupt-data", "Stored data is unreadable", e.getMessage());
+        };
+    }
+
+    private static Response fromJaxRs(final WebApplicationException e) {
+        Response original = e.getResponse();
+        int status = original.getStatus();
+        Response.StatusType type = original.getStatusInfo();
+        String detail = switch (status) {
+            case 404 -> "There is no endpoint at this path; see docs/api.md for the API";
+            case 405 -> "This endpoint does not accept that HTTP method; see docs/api.md";
+            case 406 -> "This endpoint cannot produce the media type in Accept";
+            case 415 -> "Send the body as Content-Type: application/json";
+            default -> type.getReasonPhrase();
+        };
+        return problem(status, slug(type.getReasonPhrase()), type.getReasonPhrase(), detail);
+    }
+
+    static Response problem(final int status, final String slug, final String title, final String detail) {
+        String body = Json.createObjectBuilder()
+                .add("type", TYPE_PREFIX + slug)
+                .add("title", title)
+                .add("status", status)
+                .add("detail", detail == null ? title : detail)
+                .build().toString();
+        return Response.status(status).type(PROBLEM_JSON).entity(body).build();
+    }
+
+    private static String slug(final String phrase) {
+        return phrase == null ? "error" : phrase.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    }
+}

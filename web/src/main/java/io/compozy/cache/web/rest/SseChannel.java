@@ -1,0 +1,82 @@
+package io.compozy.cache.web.rest;
+
+import io.compozy.cache.web.store.Subscription;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One open Server-Sent Events response tied to a store subscription: events go out as JSON, a comment
+ * every {@value #KEEP_ALIVE_SECONDS} s finds clients that left, and the first failed send closes the
+ * subscription and the response.
+ */
+final class SseChannel implements AutoCloseable {
+
+    static final long KEEP_ALIVE_SECONDS = 15;
+
+    private final SseEventSink sink;
+    private final Sse sse;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Subscription subscription;
+    private volatile ScheduledFuture<?> keepAlive;
+
+    SseChannel(final SseEventSink sink, final Sse sse) {
+        this.sink = sink;
+        this.sse = sse;
+    }
+
+    /** Ties the store subscription to this response and starts the keep-alive. */
+    void attach(final Subscription storeSubscription, final ScheduledExecutorService scheduler) {
+        this.subscription = storeSubscription;
+        keepAlive = scheduler.scheduleAtFixedRate(() -> emit(sse.newEventBuilder().comment("keep-alive").build()),
+                KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+        if (closed.get()) {
+            close();
+        }
+    }
+
+    /** Sends one event; {@code id} may be null. */
+    void send(final String name, final String id, final String json) {
+        OutboundSseEvent.Builder event = sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(json);
+        if (id != null) {
+            event.id(id);
+        }
+        emit(event.build());
+    }
+
+    private void emit(final OutboundSseEvent event) {
+        if (closed.get() || sink.isClosed()) {
+            close();
+            return;
+        }
+        sink.send(event).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                close(); // the client went away
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        boolean first = closed.compareAndSet(false, true);
+        if (keepAlive != null) {
+            keepAlive.cancel(false);
+        }
+        Subscription s = subscription;
+        if (s != null) {
+            s.close();
+        }
+        if (first) {
+            try {
+                sink.close();
+            } catch (RuntimeException ignored) {
+                // already gone
+            }
+        }
+    }
+}

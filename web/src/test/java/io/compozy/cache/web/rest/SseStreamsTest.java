@@ -1,0 +1,130 @@
+package io.compozy.cache.web.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.web.store.Backends;
+import io.compozy.cache.web.store.TestBackend;
+import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
+import io.compozy.cache.web.store.notification.NotificationSystem;
+import io.compozy.cache.web.store.resource.ResourceKey;
+import io.compozy.cache.web.store.resource.ResourceStore;
+import jakarta.json.Json;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jboss.resteasy.plugins.providers.sse.SseImpl;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/** The SSE endpoints, called with a sink that records what a client would receive. */
+@Backends.OnEmbedded
+class SseStreamsTest {
+
+    private RedissonClient redis;
+    private String ns;
+    private ScheduledExecutorService scheduler;
+    private ExecutorService delivery;
+    private final RecordingSink sink = new RecordingSink();
+
+    @BeforeEach
+    void start(final TestBackend backend) {
+        redis = backend.client();
+        ns = "sse-" + UUID.randomUUID().toString().substring(0, 12);
+        scheduler = Executors.newScheduledThreadPool(1);
+        delivery = Executors.newCachedThreadPool();
+    }
+
+    @AfterEach
+    void stop() {
+        sink.close();
+        scheduler.shutdownNow();
+        delivery.shutdownNow();
+        TestBackend.deleteKeysContaining(redis, ns);
+    }
+
+    @Test
+    void aWorkflowStreamReplaysAfterLastEventIdThenFollowsWithoutGapsOrRepeats() {
+        ExecutionEventStream executions = new ExecutionEventStream(redis, delivery, 100);
+        EventsResource events = new EventsResource(executions, new NotificationSystem(redis, delivery, 100), scheduler);
+        String workflow = ns + "-wf";
+        for (int i = 1; i <= 3; i++) {
+            executions.append(workflow, "step", Json.createValue(i));
+        }
+
+        events.followWorkflow(workflow, "1", sink, new SseImpl());
+        executions.append(workflow, "step", Json.createValue(4));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 3);
+        assertThat(sink.events).extracting(OutboundSseEvent::getId).containsExactly("2", "3", "4");
+        assertThat(sink.events).extracting(OutboundSseEvent::getName).containsOnly("step");
+        assertThat(sink.events.get(0).getData().toString()).contains("\"id\":2");
+    }
+
+    @Test
+    void aResourceStreamStartsWithAPutForEveryExistingResource() {
+        ResourceStore resources = new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30));
+        String etag = resources.put(ResourceKey.of("p", "t", "old"), Json.createObjectBuilder().build()).etag();
+
+        new ResourcesResource(resources, scheduler).events("p", "t", sink, new SseImpl());
+        resources.delete(ResourceKey.of("p", "t", "old"));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 2);
+        assertThat(sink.events).extracting(OutboundSseEvent::getName).containsExactly("put", "delete");
+        assertThat(sink.events.get(0).getData().toString()).contains(etag).contains("\"id\":\"old\"");
+    }
+
+    @Test
+    void aClosedClientEndsTheSubscription() {
+        NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
+        EventsResource events = new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler);
+        String task = ns + "-task";
+        events.followTask(task, sink, new SseImpl());
+        notifications.publishTask(task, null, "first", Json.createValue(1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
+
+        sink.close();
+        notifications.publishTask(task, null, "second", Json.createValue(2));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.getTopic("task:" + task).countSubscribers() == 0);
+        assertThat(sink.events).hasSize(1);
+    }
+
+    /** What a client would have received. */
+    static final class RecordingSink implements SseEventSink {
+
+        final List<OutboundSseEvent> events = new CopyOnWriteArrayList<>();
+        private volatile boolean closed;
+
+        @Override
+        public boolean isClosed() {
+            return closed;
+        }
+
+        @Override
+        public CompletionStage<?> send(final OutboundSseEvent event) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("client gone"));
+            }
+            if (event.getComment() == null || event.getName() != null) {
+                events.add(event);
+            }
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}
