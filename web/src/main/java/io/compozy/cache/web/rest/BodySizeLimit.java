@@ -27,7 +27,8 @@ public class BodySizeLimit implements ContainerRequestFilter {
         this(ConfigProvider.getConfig().getOptionalValue(MAX_BODY_KEY, Long.class).orElse(DEFAULT_MAX_BODY));
     }
 
-    public BodySizeLimit(final long maxBytes) {
+    /** Package-private so that JAX-RS, choosing among public constructors, always takes the one above. */
+    BodySizeLimit(final long maxBytes) {
         if (maxBytes < 1) {
             throw new IllegalArgumentException(MAX_BODY_KEY + " must be at least 1, got " + maxBytes);
         }
