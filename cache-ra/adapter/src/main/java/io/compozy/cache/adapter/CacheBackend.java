@@ -30,6 +30,7 @@ public final class CacheBackend implements AutoCloseable {
     private static final long PING_TIMEOUT_MS = 2_000;
 
     private final RedissonClient client;
+    private final RedissonClient sharedClient;
     private final BackendInfo info;
     private final Optional<EmbeddedRedisServer> embedded;
     private final Optional<SnapshotManager> persistence;
@@ -37,6 +38,7 @@ public final class CacheBackend implements AutoCloseable {
     private CacheBackend(final RedissonClient client, final BackendInfo info,
                          final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence) {
         this.client = client;
+        this.sharedClient = SharedClientGuard.guard(client);
         this.info = info;
         this.embedded = embedded;
         this.persistence = persistence;
@@ -104,6 +106,11 @@ public final class CacheBackend implements AutoCloseable {
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
                     + ") did not answer: " + rootMessage(e), e);
         }
+    }
+
+    /** The view applications may keep: the same client, shutdown refused. */
+    public RedissonClient sharedClient() {
+        return sharedClient;
     }
 
     public RedissonClient client() {

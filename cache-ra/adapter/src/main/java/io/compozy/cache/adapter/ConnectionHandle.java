@@ -66,8 +66,7 @@ final class ConnectionHandle implements InvocationHandler {
                 }
                 return null;
             case "shutdown":
-                throw new UnsupportedOperationException("The shared RedissonClient belongs to the Compozy cache"
-                        + " resource adapter and stops with it; close() the connection instead");
+                throw SharedClientGuard.shutdownRefused();
             case "isShutdown":
             case "isShuttingDown":
                 return method.invoke(backend.client(), args);
@@ -82,6 +81,7 @@ final class ConnectionHandle implements InvocationHandler {
             return switch (name) {
                 case "backend" -> backendInfo();
                 case "persistence" -> backend.persistence().map(Persistence.class::cast);
+                case "sharedClient" -> backend.sharedClient();
                 default -> backend.ping();
             };
         }

@@ -30,6 +30,14 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
      */
     Optional<Persistence> persistence();
 
+    /**
+     * The adapter's client itself, for holders that outlive a request (a CDI producer, a singleton):
+     * unlike this handle it stays valid after {@link #close()}, for as long as the adapter runs, and
+     * it refuses {@code shutdown()} too. The server may reclaim a handle kept beyond the component
+     * call that obtained it; keep this client instead.
+     */
+    RedissonClient sharedClient();
+
     /** Returns the handle to the adapter. Never shuts the shared client down. */
     @Override
     void close();

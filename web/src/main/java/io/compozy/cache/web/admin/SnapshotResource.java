@@ -3,6 +3,7 @@ package io.compozy.cache.web.admin;
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.web.client.CacheConnections;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -25,12 +26,12 @@ import java.util.Optional;
 public class SnapshotResource {
 
     @Inject
-    CacheConnection cache;
+    CacheConnections cache;
 
     @POST
     @Produces(MediaType.APPLICATION_JSON)
     public Response take() {
-        Optional<Persistence> persistence = cache.persistence();
+        Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
         if (persistence.isEmpty()) {
             return notEnabled();
         }
@@ -48,7 +49,7 @@ public class SnapshotResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response list() {
-        Optional<Persistence> persistence = cache.persistence();
+        Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
         if (persistence.isEmpty()) {
             return notEnabled();
         }

@@ -2,6 +2,7 @@ package io.compozy.cache.web.admin;
 
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
+import io.compozy.cache.web.client.CacheConnections;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.ejb.ConcurrencyManagement;
@@ -34,7 +35,7 @@ public class SnapshotTimer {
     TimerService timerService;
 
     @Inject
-    CacheConnection cache;
+    CacheConnections cache;
 
     private volatile Persistence persistence;
 
@@ -42,7 +43,7 @@ public class SnapshotTimer {
     void schedule() {
         Optional<Persistence> found;
         try {
-            found = cache.persistence();
+            found = cache.call(CacheConnection::persistence);
         } catch (RuntimeException e) {
             // The adapter did not start; /api/admin/status says why. The application still deploys.
             LOG.warning("No snapshot timer: the cache is not available (" + e.getMessage() + ")");

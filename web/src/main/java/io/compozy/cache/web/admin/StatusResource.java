@@ -1,8 +1,9 @@
 package io.compozy.cache.web.admin;
 
-import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.Persistence;
+import io.compozy.cache.web.client.CacheConnections;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -22,12 +23,16 @@ import jakarta.ws.rs.core.MediaType;
 public class StatusResource {
 
     @Inject
-    CacheConnection cache;
+    CacheConnections cache;
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public JsonObject status() {
-        BackendInfo info = cache.backend();
+        return cache.call(StatusResource::describe);
+    }
+
+    private static JsonObject describe(final CacheConnection connection) {
+        BackendInfo info = connection.backend();
         JsonObjectBuilder backend = Json.createObjectBuilder()
                 .add("kind", info.kind())
                 .add("host", info.host())
@@ -41,8 +46,8 @@ public class StatusResource {
         return Json.createObjectBuilder()
                 .add("mode", info.mode())
                 .add("backend", backend)
-                .add("ping", cache.ping() ? "ok" : "failed")
-                .add("persistence", SnapshotJson.status(cache.persistence().map(Persistence::status)))
+                .add("ping", connection.ping() ? "ok" : "failed")
+                .add("persistence", SnapshotJson.status(connection.persistence().map(Persistence::status)))
                 .build();
     }
 }

@@ -1,11 +1,13 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.client.CacheUnavailableException;
 import io.compozy.cache.web.store.StoreException;
 import jakarta.json.Json;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -36,6 +38,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (failure instanceof WebApplicationException web) {
             return fromJaxRs(web);
         }
+        Optional<CacheUnavailableException> unavailable = causeOfType(failure, CacheUnavailableException.class);
+        if (unavailable.isPresent()) {
+            // The adapter did not start or stopped: its reason names the key or address, never a secret.
+            return problem(503, "cache-unavailable", "Cache unavailable", unavailable.get().getMessage());
+        }
         if (failure instanceof RedisException) {
             LOG.log(Level.WARNING, "the cache backend failed a request", failure);
             return problem(503, "backend-unavailable", "Cache backend unavailable",
@@ -45,6 +52,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         LOG.log(Level.SEVERE, "unexpected failure, incident " + incident, failure);
         return problem(500, "internal-error", "Internal error",
                 "An unexpected error occurred; the server log has the details under incident " + incident);
+    }
+
+    /** CDI wraps a producer's failure; look through the causes for one written for callers. */
+    private static <T extends Throwable> Optional<T> causeOfType(final Throwable failure, final Class<T> type) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return Optional.of(type.cast(cause));
+            }
+        }
+        return Optional.empty();
     }
 
     private static Response fromStore(final StoreException e) {

@@ -1,0 +1,111 @@
+package io.compozy.cache.it.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts, stops and kills the installed server with {@code bin/server}, for the tests that are about
+ * the server's life itself (SIGKILL, bad configuration, switching mode with an environment variable).
+ */
+public final class LibertyProcess {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private LibertyProcess() {
+    }
+
+    /** Starts the server with extra environment variables and waits until it reports itself started. */
+    public static void start(final Map<String, String> environment) {
+        ProcessBuilder builder = new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "start",
+                TestServer.name()).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        run(builder, "start");
+        await().atMost(Duration.ofSeconds(120)).until(() -> messages().contains("CWWKF0011I"));
+    }
+
+    /** Graceful stop; the server is already stopped when this returns. */
+    public static void stop() {
+        run(new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "stop", TestServer.name())
+                .redirectErrorStream(true), "stop");
+    }
+
+    /** SIGKILL of the server's JVM, by the PID Liberty recorded; returns once the JVM is gone. */
+    public static void kill() {
+        long pid = jvmPid().orElseThrow(() -> new IllegalStateException("the server is not running"));
+        ProcessHandle jvm = ProcessHandle.of(pid).orElseThrow();
+        run(new ProcessBuilder("kill", "-KILL", Long.toString(pid)), "kill");
+        jvm.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    public static Optional<Long> jvmPid() {
+        Path pidFile = TestServer.wlpDir().resolve("usr/servers/.pid").resolve(TestServer.name() + ".pid");
+        try {
+            return Files.exists(pidFile) ? Optional.of(Long.parseLong(Files.readString(pidFile).trim()))
+                    : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** This run's messages.log (Liberty starts a new one at each start). */
+    public static String messages() {
+        Path log = TestServer.serverDir().resolve("logs/messages.log");
+        try {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** GET a path of the running server; returns status and body. */
+    public static HttpResponse<String> get(final String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(TestServer.baseUrl() + path))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits until GET path answers with a status other than 404 (the application is deployed). */
+    public static HttpResponse<String> awaitDeployed(final String path) {
+        return await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> get(path), response -> response.statusCode() != 404);
+    }
+
+    private static void run(final ProcessBuilder builder, final String what) {
+        try {
+            Process process = builder.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(180, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("server " + what + " did not finish: " + output);
+            }
+            if (process.exitValue() != 0 && !List.of("stop").contains(what)) {
+                throw new IllegalStateException("server " + what + " failed (" + process.exitValue() + "): " + output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.compozy.cache.web.client;
+
+import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.CacheConnectionFactory;
+import jakarta.annotation.Resource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.resource.ResourceException;
+import java.util.function.Function;
+import javax.naming.InitialContext;
+import javax.naming.NamingException;
+
+/**
+ * Opens a connection handle for one piece of work and gives it back, the way the Connectors contract
+ * expects handles to be used. Failures become {@link CacheUnavailableException} with the adapter's reason.
+ */
+@ApplicationScoped
+public class CacheConnections {
+
+    @Resource(name = "compozyCacheFactoryRef", lookup = CacheConnectionFactory.JNDI_NAME)
+    private CacheConnectionFactory factory;
+
+    public <T> T call(final Function<CacheConnection, T> work) {
+        try (CacheConnection connection = factory().getConnection()) {
+            return work.apply(connection);
+        } catch (ResourceException e) {
+            throw new CacheUnavailableException("The cache is not available: " + reason(e), e);
+        }
+    }
+
+    private CacheConnectionFactory factory() {
+        if (factory != null) {
+            return factory;
+        }
+        try {
+            return InitialContext.doLookup(CacheConnectionFactory.JNDI_NAME);
+        } catch (NamingException e) {
+            throw new CacheUnavailableException("The cache is not available: nothing is bound at "
+                    + CacheConnectionFactory.JNDI_NAME + "; check the resource adapter in server.xml", e);
+        }
+    }
+
+    private static String reason(final ResourceException e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause && cause.getMessage() == null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage();
+    }
+}
