@@ -3,6 +3,7 @@ package io.compozy.cache.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.CacheConnectionFactory;
 import jakarta.annotation.Resource;
@@ -47,9 +48,6 @@ class SharedClientIT {
 
     @Inject
     RedissonClient redis;
-
-    @Inject
-    CacheConnection connection;
 
     @Resource(lookup = CacheConnectionFactory.JNDI_NAME)
     CacheConnectionFactory factory;
@@ -119,15 +117,41 @@ class SharedClientIT {
     }
 
     @Test
-    void theSecondApplicationUsesTheSameServerAsTheEar() {
+    void theSecondApplicationUsesTheSameServerAsTheEar() throws Exception {
+        BackendInfo mine;
+        try (CacheConnection connection = factory.getConnection()) {
+            mine = connection.backend();
+        }
         String body = ClientBuilder.newClient().target(EAR_URL).path("api/admin/status").request().get(String.class);
         JsonObject status = Json.createReader(new StringReader(body)).readObject();
         JsonObject backend = status.getJsonObject("backend");
-        assertThat(status.getString("mode")).isEqualTo(connection.backend().mode());
+        assertThat(status.getString("mode")).isEqualTo(mine.mode());
         assertThat(status.getString("ping")).isEqualTo("ok");
-        assertThat(backend.getString("host")).isEqualTo(connection.backend().host());
-        assertThat(backend.getInt("port")).isEqualTo(connection.backend().port());
-        assertThat(backend.getInt("database")).isEqualTo(connection.backend().database());
+        assertThat(backend.getString("host")).isEqualTo(mine.host());
+        assertThat(backend.getInt("port")).isEqualTo(mine.port());
+        assertThat(backend.getInt("database")).isEqualTo(mine.database());
+    }
+
+    @Test
+    void whatTheEarWritesTheSecondApplicationReadsAndTheOtherWayRound() {
+        String conversation = "it-" + UUID.randomUUID();
+        var ear = ClientBuilder.newClient().target(EAR_URL).path("api");
+        var appended = ear.path("memory/" + conversation + "/messages").request()
+                .post(jakarta.ws.rs.client.Entity.json("{\"messages\":[{\"role\":\"user\",\"text\":\"hi\"}],\"tokens\":3}"));
+        assertThat(appended.getStatus()).isEqualTo(200);
+        try {
+            assertThat(redis.getList("memory:" + conversation, StringCodec.INSTANCE).readAll())
+                    .singleElement().asString().contains("\"hi\"");
+            assertThat(redis.getMap("memory:" + conversation + ":metadata", StringCodec.INSTANCE).get("token_count"))
+                    .isEqualTo("3");
+
+            // And back: a message this application appends is in the EAR's count.
+            redis.getList("memory:" + conversation, StringCodec.INSTANCE).add("{\"role\":\"tool\"}");
+            String page = ear.path("memory/" + conversation + "/messages").request().get(String.class);
+            assertThat(Json.createReader(new StringReader(page)).readObject().getInt("total")).isEqualTo(2);
+        } finally {
+            ear.path("memory/" + conversation).request().delete();
+        }
     }
 
     @Test
@@ -148,14 +172,17 @@ class SharedClientIT {
                     .hasMessageContaining("close()");
             assertThatThrownBy(() -> redis.shutdown()).isInstanceOf(UnsupportedOperationException.class);
         }
-        assertThat(connection.ping()).isTrue();
+        try (CacheConnection handle = factory.getConnection()) {
+            assertThat(handle.ping()).isTrue();
+        }
     }
 
     @Test
     void everyHandleSharesOneClientAndReportsTheBackend() throws Exception {
         try (CacheConnection first = factory.getConnection(); CacheConnection second = factory.getConnection()) {
             assertThat(first.getId()).isEqualTo(second.getId()).isEqualTo(redis.getId());
-            assertThat(first.backend()).isEqualTo(connection.backend());
+            assertThat(first.backend()).isEqualTo(second.backend());
+            assertThat(first.sharedClient()).isSameAs(second.sharedClient());
             assertThat(first.backend().redisVersion()).startsWith("7.");
             if (first.backend().embedded()) {
                 assertThat(first.backend().host()).isEqualTo("127.0.0.1");

@@ -171,6 +171,11 @@ public final class CacheBackend implements AutoCloseable {
                 .setDatabase(database)
                 .setClientName("compozy-cache")
                 .setConnectionMinimumIdleSize(4)
+                // Fail fast when Redis is down (no caller piles up behind retries), recover when it is back.
+                .setConnectTimeout(5_000)
+                .setTimeout(3_000)
+                .setRetryAttempts(1)
+                .setRetryInterval(1_000)
                 .setSubscriptionConnectionMinimumIdleSize(1);
         username.ifPresent(server::setUsername);
         password.map(Secret::reveal).ifPresent(server::setPassword);
@@ -191,13 +196,20 @@ public final class CacheBackend implements AutoCloseable {
         return client.getRedisNodes(RedisNodes.SINGLE);
     }
 
+    /** The most telling message: Redisson's innermost (it names the address), else the root cause's. */
     private static String rootMessage(final Throwable e) {
         Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        String redisson = null;
+        for (Throwable cause = e; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof org.redisson.client.RedisException && cause.getMessage() != null) {
+                redisson = cause.getMessage();
+            }
+            root = cause;
         }
-        String message = root == e ? e.getMessage() : e.getMessage() + " (" + root.getMessage() + ")";
-        return message == null ? e.getClass().getSimpleName() : message;
+        if (redisson != null) {
+            return redisson;
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     /** The backend could not be started; the message is safe to log and show. */

@@ -110,16 +110,22 @@ class ServerLifecycleIT {
         LibertyProcess.start(Map.of("REDIS_MODE", "distributed",
                 "REDIS_ADDR", "redis://127.0.0.1:" + closedPort + "/0", "REDIS_PASSWORD", "not-logged-secret"));
         String messages = assertStartFailure("Distributed mode: cannot connect to Redis at redis://127.0.0.1:"
-                + closedPort + "/0 (redis.addr)");
+                + closedPort + "/0 (redis.addr): Unable to connect to Redis server");
         assertThat(messages).doesNotContain("not-logged-secret");
     }
 
-    /** The adapter's failure is in messages.log and the application answers with it instead of data. */
+    /**
+     * The adapter's reason is in messages.log, and the application answers 503 pointing there
+     * instead of failing obscurely.
+     */
     private static String assertStartFailure(final String expected) {
         await().atMost(Duration.ofSeconds(60)).until(() -> LibertyProcess.messages().contains(expected));
+        assertThat(LibertyProcess.messages()).contains("Compozy cache did not start: " + expected);
         var response = LibertyProcess.awaitDeployed("/api/admin/status");
         assertThat(response.statusCode()).isEqualTo(503);
-        assertThat(response.body()).contains(expected);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(response.body()).contains("Compozy cache did not start:");
         return LibertyProcess.messages();
     }
 

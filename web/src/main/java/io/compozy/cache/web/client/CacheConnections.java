@@ -34,8 +34,11 @@ public class CacheConnections {
         try {
             return InitialContext.doLookup(CacheConnectionFactory.JNDI_NAME);
         } catch (NamingException e) {
-            throw new CacheUnavailableException("The cache is not available: nothing is bound at "
-                    + CacheConnectionFactory.JNDI_NAME + "; check the resource adapter in server.xml", e);
+            // Liberty binds the factory only once the adapter has started, and retries the start at each lookup.
+            throw new CacheUnavailableException("The cache is not available: the Compozy cache resource adapter"
+                    + " has not started, so nothing is bound at " + CacheConnectionFactory.JNDI_NAME
+                    + ". The server log (messages.log) gives the reason on a line starting 'Compozy cache did not"
+                    + " start:'", e);
         }
     }
 
