@@ -1,0 +1,88 @@
+package io.compozy.cache.it.support;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.stream.Stream;
+
+/** HTTP calls to the EAR's REST API from the test JVM, as a curl user makes them. */
+public final class Api {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Api() {
+    }
+
+    public static HttpRequest.Builder request(final String path) {
+        return HttpRequest.newBuilder(URI.create(TestServer.baseUrl() + "/api/" + path)).timeout(Duration.ofSeconds(30));
+    }
+
+    public static HttpResponse<String> get(final String path) {
+        return send(request(path).GET());
+    }
+
+    public static HttpResponse<String> delete(final String path) {
+        return send(request(path).DELETE());
+    }
+
+    public static HttpResponse<String> post(final String path, final String json) {
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public static HttpResponse<String> put(final String path, final String json) {
+        return send(request(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public static HttpResponse<String> send(final HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Opens a Server-Sent Events stream; the caller closes the returned lines. */
+    public static Stream<String> stream(final HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.header("Accept", "text/event-stream").timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofLines()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The next {@code data:} line of an SSE stream, parsed. */
+    public static JsonObject nextData(final Iterator<String> lines) {
+        while (lines.hasNext()) {
+            String line = lines.next();
+            if (line.startsWith("data:")) {
+                return json(line.substring(5).trim());
+            }
+        }
+        throw new IllegalStateException("the event stream ended");
+    }
+
+    public static JsonObject json(final String body) {
+        return Json.createReader(new StringReader(body)).readObject();
+    }
+
+    public static JsonObject json(final HttpResponse<String> response) {
+        return json(response.body());
+    }
+}

@@ -1,0 +1,73 @@
+package io.compozy.cache.web.workflow;
+
+import io.compozy.cache.web.store.StoreException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.redisson.api.RBucket;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * Execution state: one JSON document per execution at {@code execution:{execId}}, rewritten at every
+ * step and kept for {@value #TTL_KEY} (default 24 h, as long as the execution's event stream).
+ * Living in Redis, it is in the snapshots with everything else and survives a restart.
+ */
+@ApplicationScoped
+public class ExecutionStore {
+
+    /** Config key of how long an execution's state is kept after its last change (ISO-8601). */
+    public static final String TTL_KEY = "workflows.execution_ttl";
+    public static final String DEFAULT_TTL = "PT24H";
+
+    static final String KEY_PREFIX = "execution:";
+
+    private final RedissonClient redis;
+    private final Duration ttl;
+
+    /** For CDI's proxy only. */
+    protected ExecutionStore() {
+        this.redis = null;
+        this.ttl = null;
+    }
+
+    @Inject
+    public ExecutionStore(final RedissonClient redis,
+            @ConfigProperty(name = TTL_KEY, defaultValue = DEFAULT_TTL) final Duration ttl) {
+        this.redis = Objects.requireNonNull(redis, "redis");
+        if (ttl == null || ttl.toMillis() <= 0) {
+            throw new IllegalArgumentException(TTL_KEY + " must be a positive duration, got " + ttl);
+        }
+        this.ttl = ttl;
+    }
+
+    public static String key(final String execId) {
+        return KEY_PREFIX + StoreException.requireText(execId, "execution id");
+    }
+
+    /** How long state, and the default conversation memory, are kept. */
+    public Duration ttl() {
+        return ttl;
+    }
+
+    /** Writes a new execution; false when the id is taken. */
+    boolean create(final Execution execution) {
+        return bucket(execution.id).setIfAbsent(execution.toJson().toString(), ttl);
+    }
+
+    void save(final Execution execution) {
+        bucket(execution.id).set(execution.toJson().toString(), ttl);
+    }
+
+    /** The execution's JSON as stored; empty when unknown or expired. */
+    public Optional<String> find(final String execId) {
+        return Optional.ofNullable(bucket(execId).get());
+    }
+
+    private RBucket<String> bucket(final String execId) {
+        return redis.getBucket(key(execId), StringCodec.INSTANCE);
+    }
+}
