@@ -5,6 +5,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,19 +44,28 @@ final class SseChannel implements AutoCloseable {
 
     /** Sends one event; {@code id} may be null. */
     void send(final String name, final String id, final String json) {
+        emit(event(name, id, json));
+    }
+
+    /** Sends a stream's last event and ends the response once it is written (a stream with an end, like an execution's). */
+    void sendLast(final String name, final String id, final String json) {
+        emit(event(name, id, json)).whenComplete((ignored, failure) -> close());
+    }
+
+    private OutboundSseEvent event(final String name, final String id, final String json) {
         OutboundSseEvent.Builder event = sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(json);
         if (id != null) {
             event.id(id);
         }
-        emit(event.build());
+        return event.build();
     }
 
-    private void emit(final OutboundSseEvent event) {
+    private CompletionStage<?> emit(final OutboundSseEvent event) {
         if (closed.get() || sink.isClosed()) {
             close();
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        sink.send(event).whenComplete((ignored, failure) -> {
+        return sink.send(event).whenComplete((ignored, failure) -> {
             if (failure != null) {
                 close(); // the client went away
             }

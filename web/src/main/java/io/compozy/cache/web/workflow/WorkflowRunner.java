@@ -1,0 +1,307 @@
+package io.compozy.cache.web.workflow;
+
+import io.compozy.cache.web.store.StoreException;
+import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
+import io.compozy.cache.web.store.lock.HeldLock;
+import io.compozy.cache.web.store.lock.LockManager;
+import io.compozy.cache.web.store.memory.MemoryStore;
+import io.compozy.cache.web.store.notification.NotificationSystem;
+import io.compozy.cache.web.store.taskconfig.TaskConfigStore;
+import io.compozy.cache.web.store.webhook.WebhookIdempotency;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Starts executions and runs them, task after task, on the managed executor, using every store as the
+ * orchestration engine does.
+ *
+ * <p>While an execution runs it holds {@code lock:execution:{execId}} (renewed by the lock manager).
+ * Each task's config goes to the task config store under its task execution id
+ * {@code {execId}.{taskId}}; each step is appended to the execution event stream of {@code execId} and
+ * published: workflow events on {@code workflow:{execId}}, task events on {@code task:{taskExecId}} and
+ * (naming the workflow) on {@code workflow:{execId}} too. Event types: {@code workflow.started},
+ * {@code task.started}, {@code task.succeeded} / {@code task.failed}, then {@code workflow.succeeded} /
+ * {@code workflow.failed}.
+ *
+ * <p>The lock is released before the final state is written, so whoever sees an execution finished
+ * (in its state or by its last event) finds the lock free.
+ */
+@ApplicationScoped
+public class WorkflowRunner {
+
+    private static final Logger LOG = Logger.getLogger(WorkflowRunner.class.getName());
+
+    /** The execution lock's TTL; the lock manager renews it every third of that while the execution runs. */
+    static final Duration LOCK_TTL = Duration.ofSeconds(30);
+    public static final String WORKFLOW_SUCCEEDED = "workflow.succeeded";
+    public static final String WORKFLOW_FAILED = "workflow.failed";
+
+    private final WorkflowDefinitions definitions;
+    private final ExecutionStore executions;
+    private final MemoryStore memory;
+    private final TaskConfigStore taskConfigs;
+    private final LockManager locks;
+    private final NotificationSystem notifications;
+    private final ExecutionEventStream events;
+    private final WebhookIdempotency webhooks;
+    private final Executor executor;
+    private final Supplier<String> newExecutionId;
+
+    /** For CDI's proxy only. */
+    protected WorkflowRunner() {
+        this.definitions = null;
+        this.executions = null;
+        this.memory = null;
+        this.taskConfigs = null;
+        this.locks = null;
+        this.notifications = null;
+        this.events = null;
+        this.webhooks = null;
+        this.executor = null;
+        this.newExecutionId = null;
+    }
+
+    @Inject
+    public WorkflowRunner(final WorkflowDefinitions definitions, final ExecutionStore executions,
+            final MemoryStore memory, final TaskConfigStore taskConfigs, final LockManager locks,
+            final NotificationSystem notifications, final ExecutionEventStream events,
+            final WebhookIdempotency webhooks, final ManagedWorkflowExecutor managed) {
+        this(definitions, executions, memory, taskConfigs, locks, notifications, events, webhooks, managed.executor(),
+                () -> UUID.randomUUID().toString());
+    }
+
+    /**
+     * @param executor runs the executions; its owner shuts it down
+     * @param newExecutionId gives a fresh, unique execution id per call
+     */
+    public WorkflowRunner(final WorkflowDefinitions definitions, final ExecutionStore executions,
+            final MemoryStore memory, final TaskConfigStore taskConfigs, final LockManager locks,
+            final NotificationSystem notifications, final ExecutionEventStream events,
+            final WebhookIdempotency webhooks, final Executor executor, final Supplier<String> newExecutionId) {
+        this.definitions = Objects.requireNonNull(definitions, "definitions");
+        this.executions = Objects.requireNonNull(executions, "executions");
+        this.memory = Objects.requireNonNull(memory, "memory");
+        this.taskConfigs = Objects.requireNonNull(taskConfigs, "taskConfigs");
+        this.locks = Objects.requireNonNull(locks, "locks");
+        this.notifications = Objects.requireNonNull(notifications, "notifications");
+        this.events = Objects.requireNonNull(events, "events");
+        this.webhooks = Objects.requireNonNull(webhooks, "webhooks");
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.newExecutionId = Objects.requireNonNull(newExecutionId, "newExecutionId");
+    }
+
+    /** The lock an execution holds while it runs: {@code execution:{execId}} (key {@code lock:execution:{execId}}). */
+    public static String lockResource(final String execId) {
+        return "execution:" + execId;
+    }
+
+    /**
+     * Queues an execution of a stored workflow and returns its id at once.
+     *
+     * @param memoryKey the conversation its agents append to; null gives {@code execution:{execId}}
+     * @throws StoreException {@code NOT_FOUND} for an unknown workflow, {@code INVALID_ARGUMENT} for an
+     *     invalid definition
+     */
+    public String start(final String project, final String workflowId, final JsonValue input, final String memoryKey) {
+        return start(definitions.get(project, workflowId), project, input, memoryKey,
+                Json.createObjectBuilder().add("kind", "api").build());
+    }
+
+    /**
+     * Starts an execution for a webhook delivery unless its idempotency key was seen within the webhook
+     * TTL (namespace {@code workflow:{project}:{id}}): a duplicate starts nothing and gives empty.
+     * The definition is checked first, so a delivery to an unknown or invalid workflow uses up no key.
+     */
+    public Optional<String> startFromWebhook(final String project, final String workflowId,
+            final String idempotencyHeader, final JsonValue payload) {
+        WorkflowDefinitions.Loaded loaded = definitions.get(project, workflowId);
+        String key = webhooks.idempotencyKey(idempotencyHeader, payload);
+        if (!webhooks.firstDelivery(webhookNamespace(project, workflowId), key)) {
+            return Optional.empty();
+        }
+        return Optional.of(start(loaded, project, payload, null,
+                Json.createObjectBuilder().add("kind", "webhook").add("idempotencyKey", key).build()));
+    }
+
+    public static String webhookNamespace(final String project, final String workflowId) {
+        return "workflow:" + project + ":" + workflowId;
+    }
+
+    private String start(final WorkflowDefinitions.Loaded loaded, final String project, final JsonValue input,
+            final String memoryKey, final JsonObject trigger) {
+        String execId = newExecutionId.get();
+        WorkflowDefinition definition = loaded.definition();
+        String conversation = memoryKey == null ? "execution:" + execId : StoreException.requireText(memoryKey, "memoryKey");
+        Execution execution = new Execution(execId, project, definition.id(), loaded.etag(),
+                input == null ? JsonValue.NULL : input, conversation, trigger, definition.tasks());
+        if (!executions.create(execution)) {
+            throw new IllegalStateException("execution id " + execId + " is already taken");
+        }
+        try {
+            executor.execute(() -> run(execution, definition));
+        } catch (RejectedExecutionException e) {
+            execution.status = Execution.Status.FAILED;
+            execution.error = "the server's executor refused the execution (is the server stopping?)";
+            execution.finishedAt = Instant.now();
+            executions.save(execution);
+            throw e;
+        }
+        return execId;
+    }
+
+    /** Runs every task in order on the calling (managed) thread. */
+    void run(final Execution execution, final WorkflowDefinition definition) {
+        Optional<HeldLock> lock = locks.tryAcquire(lockResource(execution.id), LOCK_TTL);
+        if (lock.isEmpty()) {
+            // Ids are fresh, so only a second runner of the same execution could hold it.
+            fail(execution, null, "lock:" + lockResource(execution.id) + " is held by another runner");
+            finish(execution);
+            return;
+        }
+        try {
+            execution.status = Execution.Status.RUNNING;
+            execution.startedAt = Instant.now();
+            executions.save(execution);
+            workflowEvent(execution, "workflow.started", Json.createObjectBuilder()
+                    .add("workflow", execution.workflow).add("input", execution.input));
+            runTasks(execution, definition.tasks());
+        } catch (RuntimeException e) {
+            String incident = UUID.randomUUID().toString();
+            LOG.log(Level.SEVERE, "execution " + execution.id + " failed unexpectedly, incident " + incident, e);
+            fail(execution, null, "an unexpected error stopped the execution; the server log has it under incident "
+                    + incident);
+        } finally {
+            try {
+                lock.get().release();
+            } catch (StoreException e) {
+                LOG.log(Level.WARNING, "the lock of execution " + execution.id + " was lost before its release", e);
+            }
+        }
+        finish(execution);
+    }
+
+    private void runTasks(final Execution execution, final List<WorkflowDefinition.Task> tasks) {
+        JsonValue current = execution.input;
+        for (int i = 0; i < tasks.size(); i++) {
+            WorkflowDefinition.Task task = tasks.get(i);
+            Execution.TaskRun run = execution.tasks.get(i);
+            taskConfigs.save(run.taskExecId, Json.createObjectBuilder()
+                    .add("workflowExecId", execution.id)
+                    .add("project", execution.project)
+                    .add("workflow", execution.workflow)
+                    .add("taskExecId", run.taskExecId)
+                    .add("task", task.config())
+                    .add("input", current)
+                    .build());
+            run.status = Execution.Status.RUNNING;
+            run.startedAt = Instant.now();
+            executions.save(execution);
+            taskEvent(execution, run, "task.started", Json.createObjectBuilder().add("input", current));
+            try {
+                current = perform(execution, task, run, current);
+            } catch (TaskFailure e) {
+                run.status = Execution.Status.FAILED;
+                run.finishedAt = Instant.now();
+                run.error = e.getMessage();
+                fail(execution, run.taskId, "task '" + run.taskId + "' failed: " + e.getMessage());
+                taskEvent(execution, run, "task.failed", Json.createObjectBuilder().add("error", e.getMessage()));
+                return;
+            }
+            run.status = Execution.Status.SUCCEEDED;
+            run.finishedAt = Instant.now();
+            run.output = current;
+            executions.save(execution);
+            JsonObjectBuilder data = Json.createObjectBuilder().add("output", current)
+                    .add("durationMs", Duration.between(run.startedAt, run.finishedAt).toMillis());
+            if (run.tokens >= 0) {
+                data.add("tokens", run.tokens);
+            }
+            taskEvent(execution, run, "task.succeeded", data);
+        }
+        execution.output = current;
+        execution.status = Execution.Status.SUCCEEDED;
+    }
+
+    private JsonValue perform(final Execution execution, final WorkflowDefinition.Task task, final Execution.TaskRun run,
+            final JsonValue input) {
+        return switch (task.kind()) {
+            case TOOL -> Tools.run(task.tool(), task.with(), input);
+            case AGENT -> {
+                DeterministicAgent.Turn turn = DeterministicAgent.answer(task.reply(), input);
+                memory.append(execution.memoryKey, List.of(message("user", turn.input(), execution, task),
+                        message("assistant", turn.reply(), execution, task)), turn.tokens(), 0);
+                run.tokens = turn.tokens();
+                yield Json.createValue(turn.reply());
+            }
+        };
+    }
+
+    private static JsonValue message(final String role, final String content, final Execution execution,
+            final WorkflowDefinition.Task task) {
+        return Json.createObjectBuilder().add("role", role).add("content", content)
+                .add("execution", execution.id).add("task", task.id()).build();
+    }
+
+    private static void fail(final Execution execution, final String taskId, final String message) {
+        execution.status = Execution.Status.FAILED;
+        execution.failedTask = taskId;
+        execution.error = message;
+        for (Execution.TaskRun run : execution.tasks) {
+            if (run.status == Execution.Status.PENDING) {
+                run.status = Execution.Status.SKIPPED;
+            }
+        }
+    }
+
+    /** Writes the final state, then its event: the lock is already released. */
+    private void finish(final Execution execution) {
+        execution.finishedAt = Instant.now();
+        if (execution.memoryKey.equals("execution:" + execution.id)) {
+            memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
+        }
+        executions.save(execution);
+        JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
+                .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt : execution.startedAt,
+                        execution.finishedAt).toMillis());
+        if (execution.output != null) {
+            data.add("output", execution.output);
+        }
+        if (execution.error != null) {
+            data.add("error", execution.error);
+            if (execution.failedTask != null) {
+                data.add("task", execution.failedTask);
+            }
+        }
+        workflowEvent(execution, execution.status == Execution.Status.SUCCEEDED ? WORKFLOW_SUCCEEDED : WORKFLOW_FAILED,
+                data);
+    }
+
+    private void workflowEvent(final Execution execution, final String type, final JsonObjectBuilder data) {
+        JsonObject payload = data.add("executionId", execution.id).build();
+        events.append(execution.id, type, payload);
+        notifications.publishWorkflow(execution.id, type, payload);
+    }
+
+    private void taskEvent(final Execution execution, final Execution.TaskRun run, final String type,
+            final JsonObjectBuilder data) {
+        JsonObject payload = data.add("executionId", execution.id).add("taskId", run.taskId)
+                .add("taskExecId", run.taskExecId).build();
+        events.append(execution.id, type, payload);
+        notifications.publishTask(run.taskExecId, execution.id, type, payload);
+    }
+}

@@ -1,0 +1,244 @@
+package io.compozy.cache.web.workflow;
+
+import static io.compozy.cache.web.workflow.WorkflowDefinitionTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.web.store.DeliveryQueue;
+import io.compozy.cache.web.store.StoreContract;
+import io.compozy.cache.web.store.StoreException;
+import io.compozy.cache.web.store.eventstream.ExecutionEvent;
+import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
+import io.compozy.cache.web.store.lock.HeldLock;
+import io.compozy.cache.web.store.lock.LockManager;
+import io.compozy.cache.web.store.memory.MemoryStore;
+import io.compozy.cache.web.store.notification.Notification;
+import io.compozy.cache.web.store.notification.NotificationSystem;
+import io.compozy.cache.web.store.resource.ResourceStore;
+import io.compozy.cache.web.store.taskconfig.TaskConfigStore;
+import io.compozy.cache.web.store.webhook.WebhookIdempotency;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.io.StringReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The runner over the real stores, on one backend: what an execution leaves in each of them. */
+public abstract class WorkflowRunnerContract extends StoreContract {
+
+    /** agent, then uppercase, then word_count: "hello world" gives {"text":"SURE: HELLO WORLD","words":3}. */
+    static final String PIPELINE = """
+            {"tasks":[{"id":"agent","kind":"agent","reply":"Sure: {input}"},
+                      {"id":"shout","kind":"tool","tool":"uppercase"},
+                      {"id":"count","kind":"tool","tool":"word_count"}]}""";
+    static final List<String> PIPELINE_EVENTS = List.of("workflow.started", "task.started", "task.succeeded",
+            "task.started", "task.succeeded", "task.started", "task.succeeded", "workflow.succeeded");
+
+    private ExecutorService runnerPool;
+    private ExecutionStore executions;
+    private ExecutionEventStream events;
+    private NotificationSystem notifications;
+    private MemoryStore memory;
+    private TaskConfigStore configs;
+    private LockManager locks;
+    private WorkflowDefinitions definitions;
+    private WorkflowRunner runner;
+    private final AtomicInteger ids = new AtomicInteger();
+    private final List<DeliveryQueue<?>> subscriptions = new ArrayList<>();
+
+    @BeforeEach
+    void createRunner() {
+        runnerPool = Executors.newFixedThreadPool(8);
+        locks = new LockManager(redis, scheduler);
+        executions = new ExecutionStore(redis, Duration.ofHours(1));
+        events = new ExecutionEventStream(redis, delivery, 1000);
+        notifications = new NotificationSystem(redis, delivery, 1000);
+        memory = new MemoryStore(redis, locks, "memory:");
+        configs = new TaskConfigStore(redis, Duration.ofHours(1));
+        definitions = new WorkflowDefinitions(new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30)));
+        runner = new WorkflowRunner(definitions, executions, memory, configs, locks, notifications, events,
+                new WebhookIdempotency(redis, Duration.ofMinutes(10), "idempotency_key"), runnerPool,
+                () -> ns + "-exec-" + ids.incrementAndGet());
+        definitions.putAll(ns, json("{\"pipeline\":" + PIPELINE + ",\"broken\":{\"tasks\":["
+                + "{\"id\":\"pick\",\"kind\":\"tool\",\"tool\":\"json_pick\",\"with\":{\"field\":\"message.text\"}},"
+                + "{\"id\":\"agent\",\"kind\":\"agent\"}]}}").asJsonObject());
+    }
+
+    @AfterEach
+    void stopRunner() throws InterruptedException {
+        subscriptions.forEach(DeliveryQueue::close);
+        runnerPool.shutdown();
+        assertThat(runnerPool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aWorkflowRunsEndToEndThroughEveryStore() {
+        List<Notification> workflowChannel = subscribe("workflow:" + ns + "-exec-*");
+        List<Notification> taskChannels = subscribe("task:" + ns + "-exec-*");
+
+        String execId = runner.start(ns, "pipeline", Json.createValue("hello world"), null);
+        JsonObject state = awaitFinished(execId);
+
+        assertThat(state.getString("status")).isEqualTo("succeeded");
+        assertThat(state.get("output")).isEqualTo(json("{\"text\":\"SURE: HELLO WORLD\",\"words\":3}"));
+        assertThat(state.getJsonArray("tasks").getValuesAs(JsonObject.class))
+                .extracting(t -> t.getString("id"), t -> t.getString("status"), t -> t.get("output"))
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("agent", "succeeded", Json.createValue("Sure: hello world")),
+                        org.assertj.core.groups.Tuple.tuple("shout", "succeeded", Json.createValue("SURE: HELLO WORLD")),
+                        org.assertj.core.groups.Tuple.tuple("count", "succeeded", json("{\"text\":\"SURE: HELLO WORLD\",\"words\":3}")));
+        assertThat(state.getJsonArray("tasks").getJsonObject(0).getInt("tokens")).isEqualTo(2 + 3); // "hello world", "Sure: hello world"
+        assertThat(state.getJsonArray("tasks").getValuesAs(JsonObject.class))
+                .allSatisfy(t -> assertThat(t.getJsonNumber("durationMs").longValue()).isNotNegative());
+        assertThat(state.getString("startedAt")).isNotEmpty();
+
+        String conversation = "execution:" + execId;
+        assertThat(memory.readAll(conversation)).extracting(m -> m.asJsonObject().getString("role") + ": "
+                + m.asJsonObject().getString("content")).containsExactly("user: hello world", "assistant: Sure: hello world");
+        assertThat(memory.metadata(conversation)).isEqualTo(Map.of("token_count", 5L, "message_count", 2L));
+        assertThat(redis.getList(memory.fullKey(conversation)).remainTimeToLive()).as("expires with the execution").isPositive();
+
+        JsonObject agentConfig = configs.get(execId + ".agent").orElseThrow().asJsonObject();
+        assertThat(agentConfig.getJsonObject("task").getString("reply")).isEqualTo("Sure: {input}");
+        assertThat(agentConfig.get("input")).isEqualTo(Json.createValue("hello world"));
+        assertThat(configs.get(execId + ".count").orElseThrow().asJsonObject().get("input"))
+                .isEqualTo(Json.createValue("SURE: HELLO WORLD"));
+
+        List<ExecutionEvent> logged = events.replayAfter(execId, 0);
+        assertThat(logged).extracting(ExecutionEvent::type).containsExactlyElementsOf(PIPELINE_EVENTS);
+        assertThat(logged).extracting(ExecutionEvent::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+        assertThat(events.replayAfter(execId, 6)).extracting(ExecutionEvent::type)
+                .containsExactly("task.succeeded", "workflow.succeeded");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> workflowChannel.size() == PIPELINE_EVENTS.size());
+        assertThat(workflowChannel).extracting(Notification::type).containsExactlyElementsOf(PIPELINE_EVENTS);
+        assertThat(workflowChannel).extracting(Notification::channel).containsOnly("workflow:" + execId);
+        await().atMost(Duration.ofSeconds(10)).until(() -> taskChannels.size() == 6);
+        assertThat(taskChannels).extracting(Notification::channel).containsExactly("task:" + execId + ".agent",
+                "task:" + execId + ".agent", "task:" + execId + ".shout", "task:" + execId + ".shout",
+                "task:" + execId + ".count", "task:" + execId + ".count");
+
+        assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).as("a finished execution holds no lock").isFalse();
+    }
+
+    @Test
+    void aFailingTaskFailsTheExecutionWithItsErrorAndRunsNothingAfterIt() {
+        String execId = runner.start(ns, "broken", json("{\"message\":{\"id\":1}}"), null);
+        JsonObject state = awaitFinished(execId);
+
+        assertThat(state.getString("status")).isEqualTo("failed");
+        assertThat(state.getJsonObject("error").getString("task")).isEqualTo("pick");
+        assertThat(state.getJsonObject("error").getString("message"))
+                .isEqualTo("task 'pick' failed: json_pick: the input has no field 'message.text' (it has: id)");
+        assertThat(state.getJsonArray("tasks").getValuesAs(JsonObject.class)).extracting(t -> t.getString("status"))
+                .containsExactly("failed", "skipped");
+        assertThat(state.containsKey("output")).isFalse();
+        assertThat(events.replayAfter(execId, 0)).extracting(ExecutionEvent::type)
+                .containsExactly("workflow.started", "task.started", "task.failed", "workflow.failed");
+        assertThat(events.replayAfter(execId, 3).get(0).data().asJsonObject().getString("error"))
+                .contains("no field 'message.text'");
+        assertThat(memory.count("execution:" + execId)).as("the skipped agent wrote nothing").isZero();
+        assertThat(configs.get(execId + ".agent")).isEmpty();
+        assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).isFalse();
+    }
+
+    @Test
+    void anExecutionWhoseLockIsHeldElsewhereDoesNotRun() {
+        String nextId = ns + "-exec-" + (ids.get() + 1);
+        HeldLock other = locks.tryAcquire(WorkflowRunner.lockResource(nextId), Duration.ofSeconds(30)).orElseThrow();
+        try {
+            String execId = runner.start(ns, "pipeline", Json.createValue("x"), null);
+            assertThat(execId).isEqualTo(nextId);
+            JsonObject state = awaitFinished(execId);
+            assertThat(state.getString("status")).isEqualTo("failed");
+            assertThat(state.getJsonObject("error").getString("message")).contains("lock:execution:" + execId + " is held");
+            assertThat(configs.get(execId + ".agent")).isEmpty();
+            assertThat(other.isHeld()).as("the other holder keeps its lock").isTrue();
+        } finally {
+            other.release();
+        }
+    }
+
+    @Test
+    void aDuplicateWebhookDeliveryStartsNothing() {
+        JsonValue payload = json("{\"idempotency_key\":\"delivery-1\",\"message\":{\"text\":\"hi there\"}}");
+
+        String first = runner.startFromWebhook(ns, "broken", null, payload).orElseThrow();
+        assertThat(runner.startFromWebhook(ns, "broken", null, payload)).isEmpty();
+        assertThat(runner.startFromWebhook(ns, "broken", "delivery-1", json("{}"))).as("the header names the same key").isEmpty();
+
+        JsonObject state = awaitFinished(first);
+        assertThat(state.getString("status")).isEqualTo("succeeded");
+        assertThat(state.get("output")).isEqualTo(Json.createValue("Noted: hi there"));
+        assertThat(state.getJsonObject("trigger")).isEqualTo(json("{\"kind\":\"webhook\",\"idempotencyKey\":\"delivery-1\"}"));
+        assertThat(ids.get()).as("one execution id was ever taken").isEqualTo(1);
+        assertThat(executions.find(ns + "-exec-2")).isEmpty();
+    }
+
+    @Test
+    void unknownAndInvalidWorkflowsStartNothing() {
+        assertThatThrownBy(() -> runner.start(ns, "nope", JsonValue.NULL, null))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.NOT_FOUND))
+                .hasMessage("workflow 'nope' does not exist in project '" + ns + "'; load it with POST /api/workflows/" + ns);
+        new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30))
+                .put(io.compozy.cache.web.store.resource.ResourceKey.of(ns, "workflow", "bad"), json("{\"tasks\":[]}"));
+        assertThatThrownBy(() -> runner.startFromWebhook(ns, "bad", "k1", JsonValue.NULL))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.INVALID_ARGUMENT))
+                .hasMessageContaining("workflow 'bad' needs a non-empty 'tasks' array");
+        assertThat(ids.get()).isZero();
+        assertThat(redis.getBucket("idempotency:webhook:" + WorkflowRunner.webhookNamespace(ns, "bad") + ":k1").isExists())
+                .as("a refused delivery uses up no key").isFalse();
+    }
+
+    @Test
+    void fiftyConcurrentExecutionsSharingFiveConversationsLoseNothing() {
+        List<Notification> workflowChannel = subscribe("workflow:" + ns + "-exec-*");
+        List<String> started = IntStream.range(0, 50).parallel()
+                .mapToObj(i -> runner.start(ns, "pipeline", Json.createValue("message " + i), ns + "-conversation-" + (i % 5)))
+                .toList();
+
+        List<JsonObject> states = started.stream().map(this::awaitFinished).toList();
+
+        assertThat(states).extracting(s -> s.getString("status")).containsOnly("succeeded");
+        for (String execId : started) {
+            assertThat(events.replayAfter(execId, 0)).extracting(ExecutionEvent::type).containsExactlyElementsOf(PIPELINE_EVENTS);
+            assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).isFalse();
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> workflowChannel.size() >= 50 * PIPELINE_EVENTS.size());
+        assertThat(workflowChannel).hasSize(50 * PIPELINE_EVENTS.size());
+        assertThat(workflowChannel.stream().collect(Collectors.groupingBy(Notification::channel, Collectors.counting())))
+                .hasSize(50).allSatisfy((channel, count) -> assertThat(count).isEqualTo(PIPELINE_EVENTS.size()));
+        for (int k = 0; k < 5; k++) {
+            String conversation = ns + "-conversation-" + k;
+            // ten executions, one agent turn each: "message N" (2 words) + "Sure: message N" (3 words)
+            assertThat(memory.metadata(conversation)).isEqualTo(Map.of("message_count", 20L, "token_count", 50L));
+            assertThat(memory.count(conversation)).isEqualTo(20);
+        }
+    }
+
+    private List<Notification> subscribe(final String pattern) {
+        List<Notification> received = new CopyOnWriteArrayList<>();
+        subscriptions.add(notifications.subscribePattern(pattern, received::add));
+        return received;
+    }
+
+    private JsonObject awaitFinished(final String execId) {
+        return await().atMost(Duration.ofSeconds(60)).until(
+                () -> Json.createReader(new StringReader(executions.find(execId).orElseThrow())).readObject(),
+                state -> List.of("succeeded", "failed").contains(state.getString("status")));
+    }
+}
