@@ -10,7 +10,11 @@ import io.compozy.cache.persistence.SnapshotManager;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.Redisson;
 import org.redisson.api.redisnode.RedisNode;
@@ -23,25 +27,49 @@ import org.redisson.config.Config;
 /**
  * The one RedissonClient of a started adapter, and in standalone mode the redis-server behind it.
  * Built once in {@link CacheResourceAdapter#start}; closed once in {@link CacheResourceAdapter#stop}.
+ *
+ * <p>In standalone mode a redis-server that dies (killed, crashed) is started again on the same port
+ * with the same password, from the newest snapshot when persistence is on: the one client reconnects by
+ * itself and resubscribes its channels, so applications keep the references they hold. Writes since
+ * that snapshot are lost (docs/reliability.md).
  */
 public final class CacheBackend implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(CacheBackend.class.getName());
     private static final long PING_TIMEOUT_MS = 2_000;
+    /** Attempts to restart a dead embedded server before giving up (liveness then says so). */
+    private static final int RESTART_ATTEMPTS = 5;
+    private static final long RESTART_BACKOFF_MS = 1_000;
+    private static final long RESTART_STOP_WAIT_SECONDS = 60;
 
     private final RedissonClient client;
     private final RedissonClient sharedClient;
-    private final BackendInfo info;
-    private final Optional<EmbeddedRedisServer> embedded;
     private final Optional<SnapshotManager> persistence;
+    private final Optional<CacheSettings.Standalone> standalone;
+    private final Executor pump;
+    private final AtomicLong restarts = new AtomicLong();
+    /** Runs restarts one at a time, off the process reaper's thread; only in standalone mode. */
+    private final Optional<ExecutorService> restarter;
+    private volatile BackendInfo info;
+    private volatile Optional<EmbeddedRedisServer> embedded;
+    private volatile boolean closing;
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
-                         final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence) {
+                         final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence,
+                         final Optional<CacheSettings.Standalone> standalone, final Executor pump) {
         this.client = client;
         this.sharedClient = SharedClientGuard.guard(client);
         this.info = info;
         this.embedded = embedded;
         this.persistence = persistence;
+        this.standalone = standalone;
+        this.pump = pump;
+        this.restarter = embedded.map(server -> Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "compozy-cache-embedded-restart");
+            thread.setDaemon(true);
+            return thread;
+        }));
+        embedded.ifPresent(this::watch);
     }
 
     /**
@@ -50,7 +78,7 @@ public final class CacheBackend implements AutoCloseable {
      * @throws BackendStartException with a message that names the address, never a secret
      */
     public static CacheBackend start(final CacheSettings settings, final Executor pump) {
-        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings);
+        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings, pump);
     }
 
     /**
@@ -76,7 +104,8 @@ public final class CacheBackend implements AutoCloseable {
             RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0);
             String version = pingAndVersion(client, uri);
             return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
-                    server.port(), 0, false, version, server.pid()), Optional.of(server), persistence);
+                    server.port(), 0, false, version, server.pid(), 0), Optional.of(server), persistence,
+                    Optional.of(settings.standalone()), pump);
         } catch (RuntimeException e) {
             server.close();
             persistence.ifPresent(SnapshotManager::close);
@@ -85,7 +114,7 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    private static CacheBackend connectExternal(final CacheSettings settings) {
+    private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
         var address = settings.address();
         RedissonClient client;
         try {
@@ -99,8 +128,8 @@ public final class CacheBackend implements AutoCloseable {
         try {
             String version = pingAndVersion(client, address.toString());
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", address.host(),
-                    address.port(), address.database(), address.tls(), version, -1), Optional.empty(),
-                    Optional.empty());
+                    address.port(), address.database(), address.tls(), version, -1, 0), Optional.empty(),
+                    Optional.empty(), Optional.empty(), pump);
         } catch (RuntimeException e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
@@ -146,6 +175,8 @@ public final class CacheBackend implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
+        restarter.ifPresent(CacheBackend::awaitRestart);
         try {
             persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
         } finally {
@@ -158,6 +189,90 @@ public final class CacheBackend implements AutoCloseable {
                     persistence.ifPresent(SnapshotManager::close);
                 }
             }
+        }
+    }
+
+    /** Restarts of the embedded redis-server since the adapter started. */
+    public long embeddedRestarts() {
+        return restarts.get();
+    }
+
+    private void watch(final EmbeddedRedisServer server) {
+        // Completes on the JDK's process reaper thread: hand the work over at once.
+        server.onExit().thenRun(() -> {
+            if (closing) {
+                return;
+            }
+            LOG.warning("The embedded redis-server (pid " + server.pid() + ") exited unexpectedly; starting it again"
+                    + " on " + server.host() + ":" + server.port() + (persistence.isPresent()
+                            ? " from the newest snapshot (writes since that snapshot are lost)"
+                            : " empty (persistence is off)"));
+            try {
+                restarter.orElseThrow().execute(() -> restart(server));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.fine("not restarting: the cache is stopping");
+            }
+        });
+    }
+
+    /** Restarts the dead server on its address, a few times with a growing pause, until one start succeeds. */
+    private void restart(final EmbeddedRedisServer dead) {
+        long begin = System.nanoTime();
+        for (int attempt = 1; attempt <= RESTART_ATTEMPTS && !closing; attempt++) {
+            try {
+                EmbeddedRedisServer started = persistence.isPresent()
+                        ? persistence.get().restartServer(dead, standalone.orElseThrow(), pump)
+                        : EmbeddedRedisServer.startAgain(dead, standalone.orElseThrow(), pump, Optional.empty());
+                if (closing) {
+                    started.close();
+                    return;
+                }
+                long count = restarts.incrementAndGet();
+                BackendInfo old = info;
+                info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
+                        old.redisVersion(), started.pid(), count);
+                embedded = Optional.of(started);
+                watch(started);
+                LOG.info("The embedded redis-server runs again: pid " + started.pid() + " on " + started.host() + ":"
+                        + started.port() + ", restart " + count + " since start, "
+                        + (System.nanoTime() - begin) / 1_000_000 + " ms after the exit was noticed");
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "Restarting the embedded redis-server failed (attempt " + attempt + " of "
+                        + RESTART_ATTEMPTS + "): " + e.getMessage(), e);
+                if (e instanceof PersistenceException) {
+                    break; // no snapshot restores: starting empty would pass lost data for an empty cache
+                }
+                pauseUnlessClosing(RESTART_BACKOFF_MS << (attempt - 1));
+            }
+        }
+        if (!closing) {
+            LOG.severe("The embedded redis-server is down and was not restarted after " + RESTART_ATTEMPTS
+                    + " attempts; every cache operation fails until the server is restarted (see the lines above)");
+        }
+    }
+
+    private void pauseUnlessClosing(final long millis) {
+        long until = System.nanoTime() + millis * 1_000_000;
+        while (!closing && System.nanoTime() < until) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Lets a running restart finish (it notices {@link #closing}); never interrupts it (JE I/O). */
+    private static void awaitRestart(final ExecutorService restarter) {
+        restarter.shutdown();
+        try {
+            if (!restarter.awaitTermination(RESTART_STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warning("A restart of the embedded redis-server is still running; stopping anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -36,9 +36,11 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
             backend = CacheBackend.start(settings, workManagerExecutor(context.getWorkManager()));
             var info = backend.info();
+            String persistence = backend.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
                     + info.redisVersion() + " at " + info.host() + ":" + info.port() + "/" + info.database()
-                    + (info.embedded() ? " (pid " + info.processId() + ", loopback only, password generated)" : ""));
+                    + (info.embedded() ? " (pid " + info.processId() + ", loopback only, password generated)" : "")
+                    + ", persistence=" + persistence);
         } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
             startFailure = e.getMessage();
             LOG.severe("Compozy cache did not start: " + e.getMessage());

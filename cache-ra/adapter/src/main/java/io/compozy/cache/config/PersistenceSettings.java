@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param restoreOnStartup whether starting the adapter loads the newest valid snapshot
  * @param retain how many generations the store keeps (at least one)
  * @param encryptionKey the AES-256 key as base64 of 32 bytes, when snapshots are encrypted
+ * @param slowSnapshotThreshold a snapshot that takes longer is logged as a WARNING
  */
 public record PersistenceSettings(
         boolean enabled,
@@ -28,7 +29,8 @@ public record PersistenceSettings(
         boolean snapshotOnShutdown,
         boolean restoreOnStartup,
         int retain,
-        Optional<Secret> encryptionKey) {
+        Optional<Secret> encryptionKey,
+        Duration slowSnapshotThreshold) {
 
     public static final String ENABLED = "redis.standalone.persistence.enabled";
     public static final String DATA_DIR = "redis.standalone.persistence.data_dir";
@@ -37,12 +39,15 @@ public record PersistenceSettings(
     public static final String RESTORE_ON_STARTUP = "redis.standalone.persistence.restore_on_startup";
     public static final String RETAIN = "redis.standalone.persistence.retain";
     public static final String ENCRYPTION_KEY = "redis.standalone.persistence.encryption_key";
+    public static final String SLOW_SNAPSHOT_THRESHOLD = "redis.standalone.persistence.slow_snapshot_threshold";
 
     static final String DEFAULT_ENABLED = "false";
     static final String DEFAULT_SNAPSHOT_INTERVAL = "5m";
     static final String DEFAULT_SNAPSHOT_ON_SHUTDOWN = "true";
     static final String DEFAULT_RESTORE_ON_STARTUP = "true";
     static final int DEFAULT_RETAIN = 3;
+    /** The spec's alert level for snapshot duration. */
+    static final String DEFAULT_SLOW_SNAPSHOT_THRESHOLD = "5s";
 
     /** AES-256. */
     public static final int KEY_BYTES = 32;
@@ -69,13 +74,15 @@ public record PersistenceSettings(
         boolean onStartup = bool(config, RESTORE_ON_STARTUP, DEFAULT_RESTORE_ON_STARTUP);
         int retain = retain(config);
         Optional<Secret> key = config.get(ENCRYPTION_KEY).map(PersistenceSettings::encryptionKey);
-        return new PersistenceSettings(enabled, dataDir, interval, onShutdown, onStartup, retain, key);
+        Duration slow = Durations.parsePositive(SLOW_SNAPSHOT_THRESHOLD,
+                config.get(SLOW_SNAPSHOT_THRESHOLD).orElse(DEFAULT_SLOW_SNAPSHOT_THRESHOLD));
+        return new PersistenceSettings(enabled, dataDir, interval, onShutdown, onStartup, retain, key, slow);
     }
 
     /** Persistence turned off: nothing is read from or written to disk. */
     public static PersistenceSettings disabled() {
         return new PersistenceSettings(false, Optional.empty(), Duration.parse("PT5M"), true, true,
-                DEFAULT_RETAIN, Optional.empty());
+                DEFAULT_RETAIN, Optional.empty(), Duration.ofSeconds(5));
     }
 
     /** The 32 key bytes, when encryption is on. */

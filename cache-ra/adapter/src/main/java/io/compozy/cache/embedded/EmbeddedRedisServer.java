@@ -133,6 +133,36 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         throw lastFailure;
     }
 
+    /**
+     * Starts a new redis-server on the address of {@code previous}, which has exited: the same port and the
+     * same password, so a client that was connected to it reconnects by itself. The previous run directory
+     * is removed first. {@code initialData} is loaded as in {@link #start(CacheSettings.Standalone, Executor,
+     * Optional)}.
+     *
+     * @throws IOException when Redis does not start, or another process has taken the port meanwhile
+     */
+    public static EmbeddedRedisServer startAgain(final EmbeddedRedisServer previous,
+                                                 final CacheSettings.Standalone settings, final Executor pump,
+                                                 final Optional<InitialData> initialData) throws IOException {
+        if (previous.isAlive()) {
+            throw new IllegalStateException("redis-server (pid " + previous.pid() + ") is still running");
+        }
+        previous.close(); // reaps the supervisor and removes the dead server's run directory
+        Path workDir = PrivateDirectory.ensure(settings.workDir());
+        Path binary = RedisBinary.resolve(settings.binary(), workDir);
+        PortTakenException taken = null;
+        for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+            try {
+                return launch(binary, settings, previous.port, previous.password, workDir, pump, initialData);
+            } catch (PortTakenException e) {
+                taken = e; // a connection of the dead server may linger a moment: try again shortly
+                pause(Duration.ofMillis(200L * attempt));
+            }
+        }
+        throw new IOException("Could not restart the embedded redis-server on " + HOST + ":" + previous.port
+                + ": another process has taken the port. Restart the server to get a new address.", taken);
+    }
+
     public String host() {
         return HOST;
     }
@@ -305,6 +335,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         byte[] bytes = new byte[32];
         new SecureRandom().nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static void pause(final Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static Optional<Path> setsid() {

@@ -58,6 +58,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private volatile EmbeddedRedisServer server;
     private volatile SnapshotInfo last;
     private volatile String lastFailure;
+    private volatile Instant failingSince;
     private volatile SnapshotInfo restored;
 
     private SnapshotManager(final PersistenceSettings settings, final SnapshotStore store) {
@@ -98,6 +99,53 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
      */
     public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
                                            final java.util.concurrent.Executor pump) throws IOException {
+        return restoreInto(data -> EmbeddedRedisServer.start(standalone, pump, data));
+    }
+
+    /**
+     * After the embedded redis-server died: starts a new one on its address (port and password) from the
+     * newest generation that restores, as {@link #startServer} does at start. Runs on the snapshot thread,
+     * after any snapshot in progress, so a restart never races a snapshot.
+     *
+     * @throws PersistenceException as {@link #startServer} does; the server then stays down
+     * @throws IOException when redis-server cannot start on that address
+     * @throws IllegalStateException when the cache is stopping
+     */
+    public EmbeddedRedisServer restartServer(final EmbeddedRedisServer dead, final CacheSettings.Standalone standalone,
+                                             final java.util.concurrent.Executor pump) throws IOException {
+        if (stopping.get()) {
+            throw new IllegalStateException("The Compozy cache is stopping");
+        }
+        Future<EmbeddedRedisServer> restarted;
+        try {
+            restarted = worker.submit(() -> restoreInto(data -> EmbeddedRedisServer.startAgain(dead, standalone, pump,
+                    data)));
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("The Compozy cache has stopped", e);
+        }
+        try {
+            return restarted.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for the restart", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Starts a redis-server: with initial data, or empty. */
+    @FunctionalInterface
+    private interface Launcher {
+        EmbeddedRedisServer launch(Optional<EmbeddedRedisServer.InitialData> initialData) throws IOException;
+    }
+
+    private EmbeddedRedisServer restoreInto(final Launcher launcher) throws IOException {
         List<StoredGeneration> candidates = store.generations();
         Optional<Long> lost = store.lostNewest();
         if (lost.isPresent() && settings.restoreOnStartup()) {
@@ -118,15 +166,14 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                     ? "No snapshot to restore in " + store.dataDir() + "; starting empty"
                     : PersistenceSettings.RESTORE_ON_STARTUP + "=false: starting empty; the " + candidates.size()
                             + " generation(s) in " + store.dataDir() + " stay until newer snapshots replace them");
-            server = EmbeddedRedisServer.start(standalone, pump);
+            server = launcher.launch(Optional.empty());
             return server;
         }
         List<String> problems = new ArrayList<>();
         for (StoredGeneration candidate : candidates) {
             long start = System.nanoTime();
             try {
-                EmbeddedRedisServer started = EmbeddedRedisServer.start(standalone, pump,
-                        Optional.of(file -> store.read(candidate, file)));
+                EmbeddedRedisServer started = launcher.launch(Optional.of(file -> store.read(candidate, file)));
                 server = started;
                 restored = candidate.toInfo();
                 logRestored(candidate, started, start);
@@ -204,7 +251,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     public PersistenceStatus status() {
         return new PersistenceStatus(store.dataDir().toString(), settings.snapshotInterval(), settings.retain(),
                 store.encrypting(), running.get(), Optional.ofNullable(last), Optional.ofNullable(lastFailure),
-                Optional.ofNullable(restored), taken.get(), failed.get(), skipped.get(), skippedOnRestore.get());
+                Optional.ofNullable(restored), taken.get(), failed.get(), skipped.get(), skippedOnRestore.get(),
+                Optional.ofNullable(failingSince));
     }
 
     /** Waits for queued snapshot work, then closes the store. Never interrupts the snapshot thread. */
@@ -235,14 +283,24 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             SnapshotInfo info = generation.toInfo();
             last = info;
             lastFailure = null;
+            failingSince = null;
             taken.incrementAndGet();
             LOG.info("Snapshot taken: generation " + info.generation() + ", " + info.keys() + " keys, "
                     + info.bytes() + " bytes in " + info.durationMillis() + " ms"
                     + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
+            if (info.durationMillis() > settings.slowSnapshotThreshold().toMillis()) {
+                LOG.warning("Snapshot slow: generation " + info.generation() + " took " + info.durationMillis()
+                        + " ms (over " + PersistenceSettings.SLOW_SNAPSHOT_THRESHOLD + "="
+                        + settings.slowSnapshotThreshold().toMillis() + " ms), " + info.bytes() / (1024 * 1024)
+                        + " MB, " + info.keys() + " keys");
+            }
             return info;
         } catch (IOException | RuntimeException e) {
             failed.incrementAndGet();
             lastFailure = e.getMessage();
+            if (failingSince == null) {
+                failingSince = Instant.now();
+            }
             LOG.log(Level.WARNING, "Snapshot failed: " + e.getMessage(), e);
             throw e;
         } finally {

@@ -56,6 +56,7 @@ class PersistenceSettingsTest {
         assertInvalid(Map.of(PersistenceSettings.RETAIN, "0"), PersistenceSettings.RETAIN);
         assertInvalid(Map.of(PersistenceSettings.RETAIN, "many"), PersistenceSettings.RETAIN);
         assertInvalid(Map.of(PersistenceSettings.SNAPSHOT_ON_SHUTDOWN, "yes"), PersistenceSettings.SNAPSHOT_ON_SHUTDOWN);
+        assertInvalid(Map.of(PersistenceSettings.SLOW_SNAPSHOT_THRESHOLD, "0s"), PersistenceSettings.SLOW_SNAPSHOT_THRESHOLD);
     }
 
     @Test

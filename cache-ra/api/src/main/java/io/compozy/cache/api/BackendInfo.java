@@ -11,6 +11,8 @@ package io.compozy.cache.api;
  * @param tls whether the connection uses TLS ({@code rediss://})
  * @param redisVersion the server's {@code redis_version}
  * @param processId the embedded redis-server's process id, or -1 for an external Redis
+ * @param embeddedRestarts how many times the adapter started the embedded redis-server again after it
+ *     died (same address, newest snapshot restored) since the adapter started; 0 for an external Redis
  */
 public record BackendInfo(
         String mode,
@@ -20,7 +22,8 @@ public record BackendInfo(
         int database,
         boolean tls,
         String redisVersion,
-        long processId) {
+        long processId,
+        long embeddedRestarts) {
 
     /** True when the adapter runs its own redis-server. */
     public boolean embedded() {

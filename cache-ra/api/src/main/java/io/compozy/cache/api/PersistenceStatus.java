@@ -1,6 +1,7 @@
 package io.compozy.cache.api;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param snapshotsFailed snapshot attempts that failed since start
  * @param snapshotsSkipped snapshot requests skipped because one was already running
  * @param generationsSkippedOnRestore generations found corrupt or refused by Redis at start
+ * @param failingSince when the current run of failed attempts began (the first failure after the last
+ *     success, or after start); empty while the newest attempt succeeded or none was made
  */
 public record PersistenceStatus(
         String dataDir,
@@ -31,5 +34,6 @@ public record PersistenceStatus(
         long snapshotsTaken,
         long snapshotsFailed,
         long snapshotsSkipped,
-        long generationsSkippedOnRestore) {
+        long generationsSkippedOnRestore,
+        Optional<Instant> failingSince) {
 }

@@ -42,6 +42,8 @@ public class StatusResource {
                 .add("version", info.redisVersion());
         if (info.embedded()) {
             backend.add("pid", info.processId());
+            // Times the adapter started the embedded server again after it died (same address, newest snapshot).
+            backend.add("restarts", info.embeddedRestarts());
         }
         return Json.createObjectBuilder()
                 .add("mode", info.mode())

@@ -7,6 +7,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,6 +21,8 @@ import java.util.logging.Logger;
 public final class DeliveryQueue<T> implements Subscription {
 
     private static final Logger LOG = Logger.getLogger(DeliveryQueue.class.getName());
+    /** Drops of every queue of this application, for the notification-drops metric. */
+    private static final LongAdder DROPPED_EVERYWHERE = new LongAdder();
 
     private final BlockingQueue<T> queue;
     private final Executor executor;
@@ -44,6 +47,11 @@ public final class DeliveryQueue<T> implements Subscription {
         this.consumer = Objects.requireNonNull(consumer, "consumer");
     }
 
+    /** Messages dropped by every subscriber queue of this application since it started. */
+    public static long droppedEverywhere() {
+        return DROPPED_EVERYWHERE.sum();
+    }
+
     /** What to undo when the subscription closes (remove the Redis listener). */
     public void onClose(final Runnable action) {
         this.onClose = Objects.requireNonNull(action, "action");
@@ -58,6 +66,7 @@ public final class DeliveryQueue<T> implements Subscription {
             scheduleDrain();
         } else {
             dropped.incrementAndGet();
+            DROPPED_EVERYWHERE.increment();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.eventstream;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.DeliveryQueue;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
@@ -76,6 +77,7 @@ public class ExecutionEventStream {
      * Numbers the event (INCR), then in one MULTI: LPUSH it to the log, LTRIM the log to 500, EXPIRE log
      * and sequence for 24 h, and PUBLISH it.
      */
+    @Metered("events_append")
     public ExecutionEvent append(final String execId, final String type, final JsonValue data) {
         long id = redis.getAtomicLong(sequenceKey(execId)).incrementAndGet();
         ExecutionEvent event = new ExecutionEvent(id, StoreException.requireText(type, "event type"),
@@ -93,6 +95,7 @@ public class ExecutionEventStream {
     }
 
     /** The logged events with an id above {@code afterId}, oldest first. */
+    @Metered("events_replay")
     public List<ExecutionEvent> replayAfter(final String execId, final long afterId) {
         String logKey = logKey(execId);
         List<String> newestFirst = redis.<String>getList(logKey, StringCodec.INSTANCE).readAll();
@@ -108,6 +111,7 @@ public class ExecutionEventStream {
     }
 
     /** Follows new events of an execution; the subscription is active when this returns. */
+    @Metered("events_subscribe")
     public DeliveryQueue<ExecutionEvent> subscribe(final String execId, final Consumer<ExecutionEvent> subscriber) {
         DeliveryQueue<ExecutionEvent> queue = new DeliveryQueue<>(queueCapacity, delivery, subscriber);
         RTopic topic = redis.getTopic(channel(execId), StringCodec.INSTANCE);

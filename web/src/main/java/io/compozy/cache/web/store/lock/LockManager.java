@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.lock;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
@@ -63,6 +64,7 @@ public class LockManager {
     }
 
     /** Takes {@code lock:{resource}} when free and keeps it renewed until released; empty when held. */
+    @Metered(value = "lock_acquire", absent = "held")
     public Optional<HeldLock> tryAcquire(final String resource, final Duration ttl) {
         return tryAcquireKey(lockKey(resource), ttl);
     }
@@ -71,6 +73,7 @@ public class LockManager {
      * Takes a lock at an exact Redis key (stores with lock keys of their own, such as the memory store's
      * {@code {key}:append_lock}); empty when held.
      */
+    @Metered(value = "lock_acquire", absent = "held")
     public Optional<HeldLock> tryAcquireKey(final String key, final Duration ttl) {
         long ttlMillis = validTtl(ttl);
         String token = newToken();
@@ -92,6 +95,7 @@ public class LockManager {
      * Takes {@code lock:{resource}} for {@code ttl} without renewal and returns its owner token; empty
      * when held. The lock frees itself when the ttl runs out unless released first.
      */
+    @Metered(value = "lock_acquire", absent = "held")
     public Optional<String> tryLease(final String resource, final Duration ttl) {
         validTtl(ttl);
         String token = newToken();
@@ -104,11 +108,13 @@ public class LockManager {
      *
      * @throws StoreException {@code NOT_HELD} when nobody holds it, {@code NOT_OWNER} when another token does
      */
+    @Metered("lock_release")
     public void release(final String resource, final String token) {
         releaseKey(lockKey(resource), StoreException.requireText(token, "lock token"));
     }
 
     /** Whether anyone holds {@code lock:{resource}} right now. */
+    @Metered("lock_check")
     public boolean isLocked(final String resource) {
         return redis.getBucket(lockKey(resource), StringCodec.INSTANCE).isExists();
     }

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.mcp;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.KeyPatterns;
 import io.compozy.cache.web.store.StoreException;
@@ -54,6 +55,7 @@ public class McpDefinitionStore {
      * @return the definition as stored (with its name)
      * @throws StoreException {@code INVALID_ARGUMENT} naming the field to fix
      */
+    @Metered("mcp_save")
     public JsonObject save(final String name, final JsonValue definition) {
         JsonObject valid = validate(StoreException.requireText(name, "MCP name"), definition);
         redis.getBucket(DEFINITION_PREFIX + name, StringCodec.INSTANCE).set(valid.toString());
@@ -61,6 +63,7 @@ public class McpDefinitionStore {
     }
 
     /** The definition saved under {@code name}, if any. */
+    @Metered(value = "mcp_get", absent = "not_found")
     public Optional<JsonObject> get(final String name) {
         String key = DEFINITION_PREFIX + StoreException.requireText(name, "MCP name");
         return Optional.ofNullable(redis.<String>getBucket(key, StringCodec.INSTANCE).get())
@@ -72,6 +75,7 @@ public class McpDefinitionStore {
      *
      * @throws StoreException {@code NOT_FOUND} when no definition has that name
      */
+    @Metered("mcp_delete")
     public void delete(final String name) {
         String checked = StoreException.requireText(name, "MCP name");
         long deleted = redis.getKeys().delete(DEFINITION_PREFIX + checked, STATUS_PREFIX + checked);
@@ -81,6 +85,7 @@ public class McpDefinitionStore {
     }
 
     /** Every definition, by name (SCAN then MGET), sorted by name. */
+    @Metered("mcp_list")
     public Map<String, JsonObject> list() {
         List<String> keys;
         try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults()
@@ -102,6 +107,7 @@ public class McpDefinitionStore {
     }
 
     /** The status of {@code name}: the stored one, else a default {@code disconnected} status. */
+    @Metered("mcp_status")
     public JsonObject status(final String name) {
         String key = STATUS_PREFIX + StoreException.requireText(name, "MCP name");
         String json = redis.<String>getBucket(key, StringCodec.INSTANCE).get();
@@ -112,6 +118,7 @@ public class McpDefinitionStore {
     }
 
     /** Saves the status of {@code name} (a JSON object). */
+    @Metered("mcp_save_status")
     public void saveStatus(final String name, final JsonObject status) {
         String key = STATUS_PREFIX + StoreException.requireText(name, "MCP name");
         redis.getBucket(key, StringCodec.INSTANCE).set(Objects.requireNonNull(status, "status").toString());

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.memory;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
@@ -84,6 +85,7 @@ public class MemoryStore {
      *
      * @return the list length afterwards
      */
+    @Metered("memory_append")
     public long append(final String key, final List<JsonValue> messages, final long tokenIncrement,
             final int maxLen) {
         Objects.requireNonNull(messages, "messages");
@@ -101,6 +103,7 @@ public class MemoryStore {
      * ReplaceMessagesWithMetadata: the history becomes exactly {@code messages}, the token count
      * {@code tokenCount}; a TTL the list had is kept on both keys.
      */
+    @Metered("memory_replace")
     public void replace(final String key, final List<JsonValue> messages, final long tokenCount) {
         Objects.requireNonNull(messages, "messages");
         long remainingTtl = redis.getList(fullKey(key), StringCodec.INSTANCE).remainTimeToLive();
@@ -118,6 +121,7 @@ public class MemoryStore {
      *
      * @return the list length afterwards
      */
+    @Metered("memory_trim")
     public long trim(final String key, final int keep, final long tokenCount) {
         if (keep < 0) {
             throw StoreException.invalid("keep must be 0 or more, got " + keep);
@@ -127,6 +131,7 @@ public class MemoryStore {
     }
 
     /** Every message, oldest first; an element that is not JSON fails the read. */
+    @Metered("memory_read")
     public List<JsonValue> readAll(final String key) {
         String fullKey = fullKey(key);
         return decode(redis.<String>getList(fullKey, StringCodec.INSTANCE).readAll(), fullKey);
@@ -136,6 +141,7 @@ public class MemoryStore {
      * The messages {@code offset .. offset+limit-1} and the total, read together. A negative offset
      * counts as 0; a limit of 0 or less gives an empty slice; a slice past the end is cut short.
      */
+    @Metered("memory_read_page")
     public MessagePage readPage(final String key, final int offset, final int limit) {
         String fullKey = fullKey(key);
         int from = Math.max(0, offset);
@@ -157,21 +163,25 @@ public class MemoryStore {
     }
 
     /** LLEN of the message list. */
+    @Metered("memory_count")
     public long count(final String key) {
         return redis.getList(fullKey(key), StringCodec.INSTANCE).size();
     }
 
     /** The stored token count (0 when missing). */
+    @Metered("memory_token_count")
     public long tokenCount(final String key) {
         return metadata(key).get(TOKEN_COUNT);
     }
 
     /** The stored message count (0 when missing). */
+    @Metered("memory_message_count")
     public long messageCount(final String key) {
         return metadata(key).get(MESSAGE_COUNT);
     }
 
     /** Both counts, read together: {@code token_count} and {@code message_count}. */
+    @Metered("memory_metadata")
     public Map<String, Long> metadata(final String key) {
         String metadataKey = metadataKey(key);
         Map<String, String> fields = redis.<String, String>getMap(metadataKey, StringCodec.INSTANCE)
@@ -181,11 +191,13 @@ public class MemoryStore {
     }
 
     /** Removes the history and its metadata; true when something was there. */
+    @Metered(value = "memory_delete", absent = "not_found")
     public boolean delete(final String key) {
         return redis.getKeys().delete(fullKey(key), metadataKey(key)) > 0;
     }
 
     /** Expires the history and its metadata after {@code ttl}. */
+    @Metered("memory_expire")
     public void setExpiration(final String key, final Duration ttl) {
         if (ttl == null || ttl.toMillis() <= 0) {
             throw StoreException.invalid("an expiration must be positive, got " + ttl);
@@ -198,6 +210,7 @@ public class MemoryStore {
     }
 
     /** Marks a flush as pending for 30 minutes; a second mark while pending is a {@code CONFLICT}. */
+    @Metered("memory_flush_mark")
     public void markFlushPending(final String key) {
         String flagKey = FLUSH_PENDING_PREFIX + fullKey(key);
         if (!redis.getBucket(flagKey, StringCodec.INSTANCE).setIfAbsent("1", FLUSH_PENDING_TTL)) {
@@ -207,11 +220,13 @@ public class MemoryStore {
     }
 
     /** Whether a flush is pending for {@code key}. */
+    @Metered("memory_flush_check")
     public boolean isFlushPending(final String key) {
         return redis.getBucket(FLUSH_PENDING_PREFIX + fullKey(key), StringCodec.INSTANCE).isExists();
     }
 
     /** Clears the flush-pending mark. */
+    @Metered("memory_flush_clear")
     public void clearFlushPending(final String key) {
         redis.getBucket(FLUSH_PENDING_PREFIX + fullKey(key), StringCodec.INSTANCE).delete();
     }

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.notification;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.DeliveryQueue;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
@@ -74,12 +75,14 @@ public class NotificationSystem {
     }
 
     /** Publishes on {@code workflow:{id}}; returns how many subscribers Redis reached. */
+    @Metered("notification_publish")
     public long publishWorkflow(final String workflowId, final String type, final JsonValue data) {
         String message = message(type, data).add("workflowId", workflowId).build().toString();
         return redis.getTopic(workflowChannel(workflowId), StringCodec.INSTANCE).publish(message);
     }
 
     /** Publishes on {@code task:{id}} and, when {@code workflowId} is given, on {@code workflow:{workflowId}}. */
+    @Metered("notification_publish")
     public void publishTask(final String taskId, final String workflowId, final String type, final JsonValue data) {
         JsonObjectBuilder builder = message(type, data).add("taskId", taskId);
         boolean namesWorkflow = workflowId != null && !workflowId.isBlank();
@@ -96,6 +99,7 @@ public class NotificationSystem {
     }
 
     /** Subscribes to one channel; the subscription is active when this returns. */
+    @Metered("notification_subscribe")
     public DeliveryQueue<Notification> subscribe(final String channel, final Consumer<Notification> subscriber) {
         DeliveryQueue<Notification> queue = new DeliveryQueue<>(queueCapacity, delivery, subscriber);
         RTopic topic = redis.getTopic(StoreException.requireText(channel, "channel"), StringCodec.INSTANCE);
@@ -105,6 +109,7 @@ public class NotificationSystem {
     }
 
     /** Subscribes to a pattern such as {@link #ALL_WORKFLOWS}; the subscription is active when this returns. */
+    @Metered("notification_subscribe")
     public DeliveryQueue<Notification> subscribePattern(final String pattern, final Consumer<Notification> subscriber) {
         DeliveryQueue<Notification> queue = new DeliveryQueue<>(queueCapacity, delivery, subscriber);
         RPatternTopic topic = redis.getPatternTopic(StoreException.requireText(pattern, "pattern"), StringCodec.INSTANCE);

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.resource;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.KeyPatterns;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
@@ -98,6 +99,7 @@ public class ResourceStore {
     }
 
     /** Writes value and ETag together (MULTI/EXEC), then publishes a {@code put} event. */
+    @Metered("resource_put")
     public StoredResource put(final ResourceKey key, final JsonValue value) {
         StoredResource stored = canonical(key, value);
         RBatch batch = redis.createBatch(BatchOptions.defaults()
@@ -116,6 +118,7 @@ public class ResourceStore {
      * @throws StoreException {@code NOT_FOUND} (nothing to compare with), {@code ETAG_MISMATCH} (the value
      *     changed) or {@code ALREADY_EXISTS} (insert-if-absent found a value)
      */
+    @Metered("resource_put_if_match")
     public StoredResource putIfMatch(final ResourceKey key, final JsonValue value, final String expectedEtag) {
         StoredResource stored = canonical(key, value);
         String valueKey = valueKey(key);
@@ -146,6 +149,7 @@ public class ResourceStore {
     }
 
     /** The stored value and its ETag (recomputed from the bytes when the ETag key is missing). */
+    @Metered("resource_get")
     public StoredResource get(final ResourceKey key) {
         String valueKey = valueKey(key);
         String etagKey = etagKey(key);
@@ -158,6 +162,7 @@ public class ResourceStore {
     }
 
     /** Deletes value and ETag in one script; publishes a {@code delete} event when something was there. */
+    @Metered(value = "resource_delete", absent = "not_found")
     public Optional<StoredResource> delete(final ResourceKey key) {
         String old = DELETE.eval(redis, RScript.ReturnType.VALUE, List.of(valueKey(key), etagKey(key)));
         if (old == null) {
@@ -169,11 +174,13 @@ public class ResourceStore {
     }
 
     /** The keys and ETags of every resource of a project and type (SCAN, never KEYS), sorted by id. */
+    @Metered("resource_list")
     public List<ResourceTag> list(final String project, final String type) {
         return listWithValues(project, type).stream().map(r -> new ResourceTag(r.key(), r.etag())).toList();
     }
 
     /** Every resource of a project and type with its value, sorted by id then version. */
+    @Metered("resource_list")
     public List<StoredResource> listWithValues(final String project, final String type) {
         String typePrefix = typePrefix(project, type);
         List<String> keys;
@@ -195,6 +202,7 @@ public class ResourceStore {
      * every put and delete; a periodic re-list heals missed messages. Events reach the listener one at
      * a time. Close the subscription to stop.
      */
+    @Metered("resource_watch")
     public Subscription watch(final String project, final String type, final Consumer<ResourceEvent> listener) {
         ResourceKey.of(project, type, "x"); // validates project and type
         ResourceWatch watch = new ResourceWatch(this, project, type, listener);

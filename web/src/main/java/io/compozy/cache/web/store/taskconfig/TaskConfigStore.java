@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.taskconfig;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.KeyPatterns;
 import io.compozy.cache.web.store.StoreException;
@@ -55,21 +56,25 @@ public class TaskConfigStore {
     }
 
     /** {@code SET config:{taskExecId} json} with the TTL. */
+    @Metered("task_config_save")
     public void save(final String taskExecId, final JsonValue config) {
         write(CONFIG_PREFIX, taskExecId, "task execution id", config);
     }
 
     /** The config, extending its TTL; empty when missing or expired. */
+    @Metered(value = "task_config_get", absent = "not_found")
     public Optional<JsonValue> get(final String taskExecId) {
         return read(CONFIG_PREFIX, taskExecId, "task execution id");
     }
 
     /** Removes a config; true when it existed. */
+    @Metered(value = "task_config_delete", absent = "not_found")
     public boolean delete(final String taskExecId) {
         return bucket(CONFIG_PREFIX, taskExecId, "task execution id").delete();
     }
 
     /** Sets the config's TTL to {@code newTtl} (EXPIRE); false when the config is missing. */
+    @Metered(value = "task_config_extend_ttl", absent = "not_found")
     public boolean extendTtl(final String taskExecId, final Duration newTtl) {
         if (newTtl == null || newTtl.toMillis() <= 0) {
             throw StoreException.invalid("a TTL must be positive, got " + newTtl);
@@ -82,6 +87,7 @@ public class TaskConfigStore {
      *
      * @throws StoreException {@code NOT_FOUND} when the config is missing
      */
+    @Metered(value = "task_config_ttl", absent = "not_found")
     public Optional<Duration> remainingTtl(final String taskExecId) {
         long millis = bucket(CONFIG_PREFIX, taskExecId, "task execution id").remainTimeToLive();
         if (millis == -2) {
@@ -91,26 +97,31 @@ public class TaskConfigStore {
     }
 
     /** Every task execution id with a config ({@code SCAN MATCH config:*}). */
+    @Metered("task_config_list")
     public List<String> listIds() {
         return scan(CONFIG_PREFIX);
     }
 
     /** {@code SET metadata:{key} json} with the TTL. */
+    @Metered("task_config_save_metadata")
     public void saveMetadata(final String key, final JsonValue metadata) {
         write(METADATA_PREFIX, key, "metadata key", metadata);
     }
 
     /** The metadata, extending its TTL; empty when missing or expired. */
+    @Metered(value = "task_config_get_metadata", absent = "not_found")
     public Optional<JsonValue> getMetadata(final String key) {
         return read(METADATA_PREFIX, key, "metadata key");
     }
 
     /** Removes metadata; true when it existed. */
+    @Metered(value = "task_config_delete_metadata", absent = "not_found")
     public boolean deleteMetadata(final String key) {
         return bucket(METADATA_PREFIX, key, "metadata key").delete();
     }
 
     /** Every metadata key ({@code SCAN MATCH metadata:*}). */
+    @Metered("task_config_list_metadata")
     public List<String> listMetadataKeys() {
         return scan(METADATA_PREFIX);
     }

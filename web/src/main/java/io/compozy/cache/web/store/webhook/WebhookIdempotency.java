@@ -1,5 +1,6 @@
 package io.compozy.cache.web.store.webhook;
 
+import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -61,6 +62,7 @@ public class WebhookIdempotency {
     }
 
     /** Records a delivery; true the first time within the TTL, false for a duplicate. */
+    @Metered(value = "webhook_check", absent = "duplicate")
     public boolean firstDelivery(final String namespace, final String idempotencyKey) {
         return redis.getBucket(deliveryKey(namespace, idempotencyKey), StringCodec.INSTANCE).setIfAbsent("1", ttl);
     }

@@ -1,0 +1,129 @@
+package io.compozy.cache.it.lifecycle;
+
+import static io.compozy.cache.it.support.Api.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.it.support.Api;
+import io.compozy.cache.it.support.BackendModeListener;
+import io.compozy.cache.it.support.LibertyProcess;
+import jakarta.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded redis-server dies under a running server (SIGKILL by PID, as the OOM killer or an operator
+ * would): the adapter starts it again on the same address from the newest snapshot, and the application,
+ * with the client it injected at deploy time and an open event stream, carries on without a redeploy.
+ */
+class EmbeddedServerRestartIT {
+
+    @TempDir
+    Path dataDir;
+
+    private final Map<String, String> env = new HashMap<>();
+
+    @BeforeEach
+    void ownDataDirectory() {
+        BackendModeListener.removeDropin();
+        env.put("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
+    }
+
+    @AfterEach
+    void stopServer() {
+        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
+            LibertyProcess.stop();
+        }
+    }
+
+    @Test
+    void aKilledRedisServerComesBackOnItsAddressWithTheLastSnapshotAndTheStreamsGoOn() throws Exception {
+        LibertyProcess.start(env);
+        JsonObject before = awaitPing("ok").getJsonObject("backend");
+        long redisPid = before.getJsonNumber("pid").longValue();
+        int port = before.getInt("port");
+        assertThat(before.getInt("restarts")).isZero();
+
+        String workflow = "restart-wf";
+        List<JsonObject> events = new CopyOnWriteArrayList<>();
+        Stream<String> stream = Api.stream(Api.request("events/workflows/" + workflow).GET());
+        Thread reader = followInBackground(stream.iterator(), events);
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            Api.post("events/workflows/" + workflow, "{\"type\":\"before\"}");
+            return events.stream().anyMatch(e -> e.getString("type").equals("before"));
+        });
+        assertThat(Api.put("resources/restart/doc/kept", "{\"v\":1}").statusCode()).isIn(200, 201);
+        assertThat(Api.post("admin/snapshots", "").statusCode()).isEqualTo(201);
+        assertThat(Api.put("resources/restart/doc/lost", "{\"v\":2}").statusCode()).isIn(200, 201);
+
+        // A hung server first: readiness (PING) turns DOWN while the process still exists.
+        run("kill", "-STOP", Long.toString(redisPid));
+        awaitPing("failed");
+        long killedAt = System.nanoTime();
+        run("kill", "-KILL", Long.toString(redisPid));
+
+        JsonObject after = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> json(Api.get("admin/status")), s -> s.getString("ping").equals("ok")
+                        && s.getJsonObject("backend").getJsonNumber("pid").longValue() != redisPid);
+        long upMillis = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(after.getJsonObject("backend").getInt("port")).as("the same address").isEqualTo(port);
+        assertThat(after.getJsonObject("backend").getInt("restarts")).isEqualTo(1);
+        assertThat(ProcessHandle.of(redisPid)).isEmpty();
+
+        // The application's client, injected at deploy time, reads the restored data: nothing was redeployed.
+        HttpResponse<String> kept = await().atMost(Duration.ofSeconds(20))
+                .until(() -> Api.get("resources/restart/doc/kept"), r -> r.statusCode() == 200);
+        long dataMillis = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(kept.body()).isEqualTo("{\"v\":1}");
+        assertThat(Api.get("resources/restart/doc/lost").statusCode())
+                .as("written after the last snapshot: lost, as docs/reliability.md says").isEqualTo(404);
+
+        // The event stream opened before the kill receives events published after the restart.
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            Api.post("events/workflows/" + workflow, "{\"type\":\"after\"}");
+            return events.stream().anyMatch(e -> e.getString("type").equals("after"));
+        });
+        long streamMillis = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(LibertyProcess.messages()).contains("exited unexpectedly; starting it again", "runs again");
+        System.out.printf("embedded redis-server killed: PING ok again after %d ms, data read after %d ms,"
+                + " stream delivering after %d ms%n", upMillis, dataMillis, streamMillis);
+        stream.close();
+        reader.interrupt();
+    }
+
+    private static Thread followInBackground(final Iterator<String> lines, final List<JsonObject> into) {
+        Thread reader = new Thread(() -> {
+            try {
+                while (true) {
+                    into.add(Api.nextData(lines));
+                }
+            } catch (RuntimeException streamClosed) {
+                // the test is over
+            }
+        }, "sse-reader");
+        reader.setDaemon(true);
+        reader.start();
+        return reader;
+    }
+
+    private static JsonObject awaitPing(final String ping) {
+        return await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> json(Api.get("admin/status")), s -> s.getString("ping").equals(ping));
+    }
+
+    private static void run(final String... command) throws Exception {
+        Process process = new ProcessBuilder(command).inheritIO().start();
+        assertThat(process.waitFor()).as(String.join(" ", command)).isZero();
+    }
+}

@@ -1,0 +1,247 @@
+package io.compozy.cache.web.observe;
+
+import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.CacheConnection;
+import io.compozy.cache.api.Persistence;
+import io.compozy.cache.api.PersistenceStatus;
+import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.web.client.CacheConnections;
+import io.compozy.cache.web.store.DeliveryQueue;
+import io.compozy.cache.web.store.StoreExecutors;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.metrics.Counter;
+import org.eclipse.microprofile.metrics.Metadata;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.Tag;
+import org.eclipse.microprofile.metrics.Timer;
+import org.redisson.api.redisnode.RedisNode;
+import org.redisson.api.redisnode.RedisNodes;
+
+/**
+ * The adapter's numbers as metrics: snapshots, restores, notification drops and the server's memory.
+ * They live in the resource adapter (and in the stores' queues), so a task reads them every
+ * {@value #REFRESH_KEY} through the API and moves the counters by what changed; gauges show the last
+ * reading. Nothing here runs on a store's hot path, and a scrape never waits for Redis.
+ */
+@ApplicationScoped
+public class BackendMetrics {
+
+    /** Config key: how often the adapter's numbers are read (ISO-8601); default {@value #DEFAULT_REFRESH}. */
+    public static final String REFRESH_KEY = "compozy.metrics.refresh_interval";
+    public static final String DEFAULT_REFRESH = "PT5S";
+
+    static final String SNAPSHOT_DURATION = "compozy_standalone_snapshot_duration"; // + _seconds
+    static final String SNAPSHOT_SIZE = "compozy_standalone_snapshot_size_bytes";
+    static final String SNAPSHOTS_TAKEN = "compozy_standalone_snapshots_taken_total";
+    static final String SNAPSHOTS_FAILED = "compozy_standalone_snapshots_failed_total";
+    static final String SNAPSHOTS_SKIPPED = "compozy_standalone_snapshots_skipped_total";
+    static final String RESTORES = "compozy_standalone_restores_total";
+    static final String RESTORE_FALLBACKS = "compozy_standalone_restore_fallbacks_total";
+    static final String LAST_SNAPSHOT_AGE = "compozy_standalone_last_snapshot_age_seconds";
+    static final String EMBEDDED_RESTARTS = "compozy_standalone_embedded_restarts_total";
+    static final String NOTIFICATION_DROPS = "compozy_cache_notification_drops_total";
+    static final String MEMORY_USED = "compozy_cache_memory_used_bytes";
+    static final String MEMORY_LIMIT = "compozy_cache_memory_limit_bytes";
+
+    private static final Logger LOG = Logger.getLogger(BackendMetrics.class.getName());
+
+    private final MetricRegistry registry;
+    private final CacheConnections connections;
+    private final StoreExecutors executors;
+    private final boolean enabled;
+    private final Duration refresh;
+
+    private ScheduledFuture<?> task;
+    private boolean registered;
+    private Counter drops;
+    private long dropsSeen;
+    private PersistenceMeters persistence;
+    private volatile double usedMemory = Double.NaN;
+    private volatile double memoryLimit = Double.NaN;
+
+    /** For CDI's proxy only. */
+    protected BackendMetrics() {
+        this(null, null, null, false, Duration.ZERO);
+    }
+
+    @Inject
+    public BackendMetrics(final MetricRegistry registry, final CacheConnections connections,
+            final StoreExecutors executors,
+            @ConfigProperty(name = CacheMetrics.ENABLED_KEY, defaultValue = CacheMetrics.DEFAULT_ENABLED) final boolean enabled,
+            @ConfigProperty(name = REFRESH_KEY, defaultValue = DEFAULT_REFRESH) final Duration refresh) {
+        this.registry = registry;
+        this.connections = connections;
+        this.executors = executors;
+        this.enabled = enabled;
+        this.refresh = refresh;
+    }
+
+    /** Starts reading when the application starts (and the adapter's metrics exist before any request). */
+    void start(@Observes @Initialized(ApplicationScoped.class) final Object applicationStarted) {
+        if (!enabled) {
+            LOG.info("Metrics are off (" + CacheMetrics.ENABLED_KEY + "=false)");
+            return;
+        }
+        long millis = Math.max(100, refresh.toMillis());
+        task = executors.scheduler().scheduleWithFixedDelay(this::refreshQuietly, 0, millis, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        if (task != null) {
+            task.cancel(false);
+        }
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (RuntimeException e) {
+            // The adapter is not started or Redis does not answer: readiness says so; the gauges keep their value.
+            LOG.log(Level.FINE, "reading the cache's numbers failed", e);
+        }
+    }
+
+    /** One reading; only the scheduler's one thread calls it. */
+    synchronized void refresh() {
+        connections.call(connection -> {
+            BackendInfo info = connection.backend();
+            if (!registered) {
+                register(info, connection.persistence());
+                registered = true;
+            }
+            Map<String, String> memory = connection.getRedisNodes(RedisNodes.SINGLE).getInstance()
+                    .info(RedisNode.InfoSection.MEMORY);
+            usedMemory = number(memory.get("used_memory"));
+            memoryLimit = number(memory.get("maxmemory"));
+            if (persistence != null) {
+                connection.persistence().ifPresent(persistence::update);
+            }
+            return null;
+        });
+        long dropped = DeliveryQueue.droppedEverywhere();
+        advance(drops, dropped - dropsSeen);
+        dropsSeen = dropped;
+    }
+
+    private void register(final BackendInfo info, final Optional<Persistence> found) {
+        Tag backend = new Tag("backend", info.kind());
+        drops = registry.counter(Metadata.builder().withName(NOTIFICATION_DROPS)
+                .withDescription("Notifications dropped because a subscriber's queue was full").build());
+        registry.gauge(Metadata.builder().withName(MEMORY_USED)
+                .withDescription("Memory the Redis server uses (INFO used_memory)").build(), () -> usedMemory, backend);
+        registry.gauge(Metadata.builder().withName(MEMORY_LIMIT)
+                .withDescription("The Redis server's maxmemory (0 = no limit)").build(), () -> memoryLimit, backend);
+        if (info.embedded()) {
+            // The adapter does not restart a dead redis-server today (liveness turns DOWN instead): stays 0.
+            registry.counter(Metadata.builder().withName(EMBEDDED_RESTARTS)
+                    .withDescription("Restarts of the embedded redis-server").build());
+        }
+        found.ifPresent(p -> persistence = new PersistenceMeters(p));
+    }
+
+    /** Counters only go up; the adapter's numbers only grow while it runs. */
+    private static void advance(final Counter counter, final long delta) {
+        if (delta > 0) {
+            counter.inc(delta);
+        }
+    }
+
+    private static double number(final String value) {
+        try {
+            return value == null ? Double.NaN : Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** The standalone persistence metrics, moved by what changed since the last reading. */
+    private final class PersistenceMeters {
+        private final Timer duration;
+        private final Counter taken;
+        private final Counter failed;
+        private final Counter skipped;
+        private final Counter restores;
+        private final Counter fallbacks;
+        private volatile double size = Double.NaN;
+        private volatile Instant lastGood;
+        private long takenSeen;
+        private long failedSeen;
+        private long skippedSeen;
+        private long restoresSeen;
+        private long fallbacksSeen;
+
+        PersistenceMeters(final Persistence persistence) {
+            duration = registry.timer(Metadata.builder().withName(SNAPSHOT_DURATION)
+                    .withDescription("Snapshot duration, from BGSAVE to the synced commit").build());
+            taken = counter(SNAPSHOTS_TAKEN, "Snapshots committed");
+            failed = counter(SNAPSHOTS_FAILED, "Snapshot attempts that failed");
+            skipped = counter(SNAPSHOTS_SKIPPED, "Snapshot requests skipped because one was running");
+            restores = counter(RESTORES, "Snapshot generations restored at start");
+            fallbacks = counter(RESTORE_FALLBACKS, "Generations skipped at start (corrupt or refused) for an older one");
+            registry.gauge(Metadata.builder().withName(SNAPSHOT_SIZE)
+                    .withDescription("Size of the newest good snapshot (the RDB, before encryption)").build(),
+                    () -> size);
+            registry.gauge(Metadata.builder().withName(LAST_SNAPSHOT_AGE)
+                    .withDescription("Age of the newest good snapshot (taken, or restored at start)").build(),
+                    () -> {
+                        Instant at = lastGood;
+                        return at == null ? Double.NaN : Duration.between(at, Instant.now()).toMillis() / 1000.0;
+                    });
+            update(persistence);
+        }
+
+        private Counter counter(final String name, final String description) {
+            return registry.counter(Metadata.builder().withName(name).withDescription(description).build());
+        }
+
+        void update(final Persistence persistence) {
+            PersistenceStatus status = persistence.status();
+            Optional<SnapshotInfo> good = status.lastSnapshot().or(status::restoredGeneration);
+            good.ifPresent(info -> {
+                size = info.bytes();
+                lastGood = info.takenAt();
+            });
+            long newlyTaken = status.snapshotsTaken() - takenSeen;
+            if (newlyTaken > 0) {
+                recordDurations(persistence, status, newlyTaken);
+            }
+            advance(taken, newlyTaken);
+            takenSeen = status.snapshotsTaken();
+            advance(failed, status.snapshotsFailed() - failedSeen);
+            failedSeen = status.snapshotsFailed();
+            advance(skipped, status.snapshotsSkipped() - skippedSeen);
+            skippedSeen = status.snapshotsSkipped();
+            long restored = status.restoredGeneration().isPresent() ? 1 : 0;
+            advance(restores, restored - restoresSeen);
+            restoresSeen = restored;
+            advance(fallbacks, status.generationsSkippedOnRestore() - fallbacksSeen);
+            fallbacksSeen = status.generationsSkippedOnRestore();
+        }
+
+        /**
+         * The durations of the snapshots taken since the last reading: the newest {@code count} generations
+         * up to the last one taken (the store keeps {@code retain} of them; more in one interval are rare).
+         */
+        private void recordDurations(final Persistence persistence, final PersistenceStatus status, final long count) {
+            long newest = status.lastSnapshot().map(SnapshotInfo::generation).orElse(Long.MAX_VALUE);
+            List<SnapshotInfo> recent = persistence.generations().stream()
+                    .filter(info -> info.generation() <= newest).limit(count).toList();
+            recent.forEach(info -> duration.update(Duration.ofMillis(info.durationMillis())));
+        }
+    }
+}
