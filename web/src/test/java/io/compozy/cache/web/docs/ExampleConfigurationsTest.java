@@ -1,0 +1,162 @@
+package io.compozy.cache.web.docs;
+
+import static io.compozy.cache.web.docs.ConfigurationDocTest.DOCS;
+import static io.compozy.cache.web.docs.ConfigurationDocTest.SERVER_XML;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.Mode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+
+/**
+ * Every file in docs/examples/ (outside workflows/) is read the way Liberty and the adapter would read it:
+ * the server.xml examples carry the shipped server.xml's features and resource wiring, and their
+ * variables, the env file and the jvm.options load through the adapter's own settings code.
+ */
+class ExampleConfigurationsTest {
+
+    private static final Path EXAMPLES = DOCS.resolve("examples");
+
+    @TempDir
+    Path output;
+
+    @Test
+    void everyExampleIsCovered() throws Exception {
+        try (Stream<Path> files = Files.list(EXAMPLES)) {
+            assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("standalone-server.xml", "distributed-server.xml",
+                            "other-application-server.xml", "compozy-cache.env", "jvm.options");
+        }
+    }
+
+    @Test
+    void theStandaloneExampleIsTheShippedWiringAndLoadsAsStandaloneWithPersistence() throws Exception {
+        Document example = parse(EXAMPLES.resolve("standalone-server.xml"));
+        assertSameWiringAsShipped(example);
+        CacheSettings settings = CacheSettings.load(ConfigLookup.of(variables(example)));
+        assertThat(settings.mode()).isEqualTo(Mode.STANDALONE);
+        assertThat(settings.standalone().persistence().enabled()).isTrue();
+        assertThat(settings.standalone().maxMemory()).isEqualTo("512mb");
+    }
+
+    @Test
+    void theDistributedExampleIsTheShippedWiringAndLoadsAsDistributed() throws Exception {
+        Document example = parse(EXAMPLES.resolve("distributed-server.xml"));
+        assertSameWiringAsShipped(example);
+        Map<String, String> variables = variables(example);
+        assertThat(variables).doesNotContainKey("redis.password");
+        CacheSettings settings = CacheSettings.load(ConfigLookup.of(variables));
+        assertThat(settings.mode()).isEqualTo(Mode.DISTRIBUTED);
+        assertThat(settings.address().host()).isEqualTo("redis.internal.example");
+    }
+
+    @Test
+    void theOtherApplicationExampleUsesTheAdaptersClassProviderAsTheTestHarnessDoes() throws Exception {
+        Document example = parse(EXAMPLES.resolve("other-application-server.xml"));
+        Element classloader = (Element) example.getElementsByTagName("classloader").item(0);
+        assertThat(((Element) classloader.getParentNode()).getTagName()).isIn("webApplication", "application");
+        String adapterId = ((Element) parse(SERVER_XML).getElementsByTagName("resourceAdapter").item(0)).getAttribute("id");
+        assertThat(classloader.getAttribute("classProviderRef")).isEqualTo(adapterId);
+        // The integration tests deploy their second application with exactly this element.
+        String harness = Files.readString(Path.of("..", "ear", "src", "test", "liberty", "second-app-classloader.xml"));
+        assertThat(harness).contains("<classloader classProviderRef=\"" + adapterId + "\"/>");
+    }
+
+    @Test
+    void theEnvFileNamesOnlyDocumentedKeysAndLoads() throws Exception {
+        Map<String, String> byEnvVar = documentedEnvVars();
+        Map<String, String> values = new HashMap<>();
+        for (String line : Files.readAllLines(EXAMPLES.resolve("compozy-cache.env"))) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String name = line.substring(0, line.indexOf('='));
+            assertThat(byEnvVar).as("compozy-cache.env sets " + name).containsKey(name);
+            values.put(byEnvVar.get(name), line.substring(line.indexOf('=') + 1));
+        }
+        CacheSettings settings = CacheSettings.load(ConfigLookup.of(values));
+        assertThat(settings.mode()).isEqualTo(Mode.DISTRIBUTED);
+        assertThat(settings.password()).isPresent();
+        assertThat(settings.toString()).doesNotContain(values.get("redis.password"));
+    }
+
+    @Test
+    void theJvmOptionsSetTheGlobalModeToStandalone() throws Exception {
+        Map<String, String> properties = new HashMap<>();
+        for (String line : Files.readAllLines(EXAMPLES.resolve("jvm.options"))) {
+            if (line.startsWith("-D")) {
+                properties.put(line.substring(2, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+            }
+        }
+        assertThat(properties).containsOnlyKeys("mode");
+        properties.put("redis.standalone.work_dir", output.toString());
+        assertThat(CacheSettings.load(ConfigLookup.of(properties)).mode()).isEqualTo(Mode.STANDALONE);
+    }
+
+    private void assertSameWiringAsShipped(final Document example) throws Exception {
+        Document shipped = parse(SERVER_XML);
+        assertThat(texts(example, "feature")).containsExactlyInAnyOrderElementsOf(texts(shipped, "feature"));
+        for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint")) {
+            assertThat(attributes(example, element)).as(element).isEqualTo(attributes(shipped, element));
+        }
+        assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(1);
+        Set<String> documented = ConfigurationDocTest.table().keySet();
+        for (String name : variables(example).keySet()) {
+            assertThat(documented.contains(name) || name.startsWith("http.")).as("undocumented variable " + name).isTrue();
+        }
+    }
+
+    private Map<String, String> variables(final Document document) {
+        Map<String, String> values = new LinkedHashMap<>();
+        var variables = document.getElementsByTagName("variable");
+        for (int i = 0; i < variables.getLength(); i++) {
+            Element variable = (Element) variables.item(i);
+            values.put(variable.getAttribute("name"),
+                    variable.getAttribute("defaultValue").replace("${server.output.dir}", output.toString()));
+        }
+        return values;
+    }
+
+    private static Map<String, String> documentedEnvVars() throws Exception {
+        Map<String, String> byEnvVar = new HashMap<>();
+        ConfigurationDocTest.table().keySet().forEach(key -> byEnvVar.put(ConfigurationDocTest.envVar(key), key));
+        byEnvVar.put("HTTP_PORT", "http.port");
+        byEnvVar.put("HTTP_HOST", "http.host");
+        return byEnvVar;
+    }
+
+    private static List<String> texts(final Document document, final String tag) {
+        List<String> texts = new ArrayList<>();
+        var nodes = document.getElementsByTagName(tag);
+        for (int i = 0; i < nodes.getLength(); i++) {
+            texts.add(nodes.item(i).getTextContent().trim());
+        }
+        return texts;
+    }
+
+    private static String attributes(final Document document, final String tag) {
+        Element element = (Element) document.getElementsByTagName(tag).item(0);
+        var attributes = element.getAttributes();
+        return java.util.stream.IntStream.range(0, attributes.getLength()).mapToObj(attributes::item)
+                .map(a -> a.getNodeName() + "=" + a.getNodeValue()).sorted().collect(Collectors.joining(" "));
+    }
+
+    private static Document parse(final Path file) throws Exception {
+        return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+    }
+}
