@@ -69,6 +69,8 @@ public class BackendMetrics {
     private boolean registered;
     private Counter drops;
     private long dropsSeen;
+    private Counter restarts;
+    private long restartsSeen;
     private PersistenceMeters persistence;
     private volatile double usedMemory = Double.NaN;
     private volatile double memoryLimit = Double.NaN;
@@ -126,6 +128,10 @@ public class BackendMetrics {
             }
             Map<String, String> memory = connection.getRedisNodes(RedisNodes.SINGLE).getInstance()
                     .info(RedisNode.InfoSection.MEMORY);
+            if (restarts != null) {
+                advance(restarts, info.embeddedRestarts() - restartsSeen);
+                restartsSeen = info.embeddedRestarts();
+            }
             usedMemory = number(memory.get("used_memory"));
             memoryLimit = number(memory.get("maxmemory"));
             if (persistence != null) {
@@ -147,9 +153,8 @@ public class BackendMetrics {
         registry.gauge(Metadata.builder().withName(MEMORY_LIMIT)
                 .withDescription("The Redis server's maxmemory (0 = no limit)").build(), () -> memoryLimit, backend);
         if (info.embedded()) {
-            // The adapter does not restart a dead redis-server today (liveness turns DOWN instead): stays 0.
-            registry.counter(Metadata.builder().withName(EMBEDDED_RESTARTS)
-                    .withDescription("Restarts of the embedded redis-server").build());
+            restarts = registry.counter(Metadata.builder().withName(EMBEDDED_RESTARTS)
+                    .withDescription("Restarts of the embedded redis-server after it died").build());
         }
         found.ifPresent(p -> persistence = new PersistenceMeters(p));
     }

@@ -88,7 +88,19 @@ public class HealthChecks {
         };
     }
 
-    /** DOWN when the embedded redis-server process is gone (the adapter does not restart it). */
+    /**
+     * How long the embedded redis-server may stay dead before liveness turns DOWN: the adapter restarts it
+     * (up to 5 attempts over about 30 s), so only a server still dead after that cannot be brought back.
+     */
+    static final Duration RESTART_GRACE = Duration.ofSeconds(60);
+
+    /** The dead process first seen by the liveness check, and when. */
+    private record Dead(long pid, Instant since) {
+    }
+
+    private volatile Dead dead;
+
+    /** DOWN when the embedded redis-server process is gone and the adapter did not bring it back. */
     @Produces
     @Liveness
     HealthCheck embeddedServerAlive() {
@@ -105,10 +117,24 @@ public class HealthChecks {
                 return response.up().withData("backend", info.kind()).build();
             }
             boolean alive = ProcessHandle.of(info.processId()).map(ProcessHandle::isAlive).orElse(false);
-            response.withData("backend", info.kind()).withData("pid", info.processId());
-            return alive ? response.up().build()
-                    : response.down().withData("reason", "the embedded redis-server (pid " + info.processId()
-                            + ") has exited and the adapter does not restart it; restart the server").build();
+            response.withData("backend", info.kind()).withData("pid", info.processId())
+                    .withData("restarts", info.embeddedRestarts());
+            if (alive) {
+                dead = null;
+                return response.up().build();
+            }
+            Dead seen = dead;
+            if (seen == null || seen.pid() != info.processId()) {
+                seen = new Dead(info.processId(), Instant.now());
+                dead = seen;
+            }
+            Duration down = Duration.between(seen.since(), Instant.now());
+            if (down.compareTo(RESTART_GRACE) < 0) {
+                return response.up().withData("state", "restarting").build();
+            }
+            return response.down().withData("reason", "the embedded redis-server (pid " + info.processId()
+                    + ") exited " + down.toSeconds() + " s ago and the adapter could not start it again (see"
+                    + " messages.log); restart the server").build();
         };
     }
 
