@@ -27,7 +27,7 @@ final class SecondApplication {
                 .addAsLibraries(jarOf(org.assertj.core.api.Assertions.class));
     }
 
-    private static File jarOf(final Class<?> type) {
+    static File jarOf(final Class<?> type) {
         try {
             return new File(type.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
