@@ -4,8 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.it.support.Api;
+import io.compozy.cache.it.support.TestServer;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
 import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
+import io.compozy.cache.it.support.MetricsText;
 import io.compozy.cache.testing.TestRedis;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -59,7 +73,20 @@ class ServerLifecycleIT {
         LibertyProcess.start(Map.of());
         JsonObject again = readyStatus();
         assertThat(again.getString("mode")).isEqualTo("standalone");
-        assertThat(again.getJsonObject("backend").getJsonNumber("pid").longValue()).isNotEqualTo(redisPid);
+        long newRedisPid = again.getJsonObject("backend").getJsonNumber("pid").longValue();
+        assertThat(newRedisPid).isNotEqualTo(redisPid);
+
+        // The embedded server dies under a running Liberty: the adapter starts it again, liveness stays UP
+        // and the restart is counted in /metrics.
+        assertThat(LibertyProcess.get("/health/live").statusCode()).isEqualTo(200);
+        ProcessHandle newRedis = ProcessHandle.of(newRedisPid).orElseThrow();
+        newRedis.destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> MetricsText.scrape()
+                .count("compozy_standalone_embedded_restarts_total") == 1);
+        var live = LibertyProcess.get("/health/live");
+        assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
+        assertThat(live.body()).contains("\"restarts\":1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> LibertyProcess.get("/health/ready").statusCode() == 200);
     }
 
     @Test
@@ -115,6 +142,75 @@ class ServerLifecycleIT {
     }
 
     /**
+     * A Redis password and an encryption key are set, real operations and snapshots run, and neither
+     * secret appears in any log file, in /metrics, /health or the status: in standalone mode with
+     * encrypted snapshots, then in distributed mode on a Redis that requires the password.
+     */
+    @Test
+    @Order(6)
+    void noSecretReachesTheLogsMetricsHealthOrStatus() throws Exception {
+        byte[] keyBytes = new byte[32];
+        new SecureRandom().nextBytes(keyBytes);
+        String encryptionKey = Base64.getEncoder().encodeToString(keyBytes);
+        String unusedPassword = "standalone-pw-" + UUID.randomUUID();
+        Path dataDir = Files.createTempDirectory("compozy-secrets-it");
+        List<String> outputs = new ArrayList<>();
+
+        LibertyProcess.start(Map.of("REDIS_PASSWORD", unusedPassword,
+                "REDIS_STANDALONE_PERSISTENCE_ENCRYPTION_KEY", encryptionKey,
+                "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
+                "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
+        assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");
+        exerciseAndCollect(outputs);
+        assertThat(Api.send(Api.request("admin/snapshots").POST(HttpRequest.BodyPublishers.noBody())).statusCode())
+                .isEqualTo(201);
+        outputs.add(Api.get("admin/snapshots").body());
+        LibertyProcess.stop(); // the final snapshot, with its log lines
+        assertThat(logs()).contains("Snapshot slow: generation").contains("Final snapshot before stop");
+
+        try (EmbeddedRedisServer redis = TestRedis.startEmbedded()) {
+            String password = redis.password().reveal();
+            LibertyProcess.start(Map.of("REDIS_MODE", "distributed",
+                    "REDIS_ADDR", "redis://" + redis.host() + ":" + redis.port() + "/0", "REDIS_PASSWORD", password));
+            assertThat(readyStatus().getString("mode")).isEqualTo("distributed");
+            exerciseAndCollect(outputs);
+            LibertyProcess.stop();
+            String everything = String.join("\n", outputs) + "\n" + logs();
+            for (String secret : List.of(password, unusedPassword, encryptionKey, encryptionKey.substring(0, 12))) {
+                assertThat(everything).doesNotContain(secret);
+            }
+        }
+    }
+
+    /** REST operations on every kind of store, then the status, metrics and health outputs. */
+    private static void exerciseAndCollect(final List<String> outputs) {
+        String id = UUID.randomUUID().toString();
+        assertThat(Api.post("memory/secrets-" + id + "/messages", "{\"messages\":[{\"t\":1}],\"tokens\":1}").statusCode())
+                .isEqualTo(200);
+        assertThat(Api.put("resources/secrets/agent/" + id, "{\"name\":\"a\"}").statusCode()).isEqualTo(200);
+        assertThat(Api.post("locks/secrets-" + id, "{\"ttlMs\":1000}").statusCode()).isEqualTo(201);
+        assertThat(Api.send(Api.request("webhooks/secrets").header("X-Idempotency-Key", id)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")))
+                .statusCode()).isEqualTo(202);
+        for (String path : List.of("/api/admin/status", "/metrics", "/health", "/health/ready", "/health/live")) {
+            var response = LibertyProcess.get(path);
+            assertThat(response.statusCode()).as(path).isEqualTo(200);
+            outputs.add(response.body());
+        }
+    }
+
+    /** Every file under the server's logs directory: messages, console, trace and FFDC files. */
+    private static String logs() throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.walk(TestServer.serverDir().resolve("logs"))) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                all.append(new String(Files.readAllBytes(file), StandardCharsets.UTF_8)).append('\n');
+            }
+        }
+        return all.toString();
+    }
+
+    /**
      * The adapter's reason is in messages.log, and the application answers 503 pointing there
      * instead of failing obscurely.
      */
@@ -126,6 +222,15 @@ class ServerLifecycleIT {
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
                 type -> assertThat(type).startsWith("application/problem+json"));
         assertThat(response.body()).contains("Compozy cache did not start:");
+        // Readiness says DOWN with the reason; liveness stays UP (a restart would not fix a configuration).
+        var ready = LibertyProcess.get("/health/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        JsonObject cache = Json.createReader(new StringReader(ready.body())).readObject().getJsonArray("checks")
+                .getValuesAs(JsonObject.class).stream().filter(c -> c.getString("name").equals("compozy-cache"))
+                .findFirst().orElseThrow(() -> new AssertionError(ready.body()));
+        assertThat(cache.getString("status")).isEqualTo("DOWN");
+        assertThat(cache.getJsonObject("data").getString("reason")).contains("not available");
+        assertThat(LibertyProcess.get("/health/live").statusCode()).isEqualTo(200);
         return LibertyProcess.messages();
     }
 
