@@ -96,7 +96,7 @@ class ObservabilityIT {
     void aSnapshotMovesTheSnapshotMetricsInStandaloneAndDistributedHasNone() {
         MetricsText before = await().atMost(Duration.ofSeconds(30)).until(MetricsText::scrape,
                 m -> m.value("compozy_cache_memory_used_bytes", "backend", backend()).isPresent());
-        HttpResponse<String> snapshot = send("POST", "/api/admin/snapshots", "", Map.of());
+        HttpResponse<String> snapshot = Api.adminPost("admin/snapshots", "");
         if (!standalone()) {
             assertThat(snapshot.statusCode()).isEqualTo(409);
             assertThat(before.hasAny("compozy_standalone_")).as(before.toString()).isFalse();

@@ -2,13 +2,16 @@ package io.compozy.cache.it;
 
 import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.AdminCredentials;
 import io.compozy.cache.it.support.Api;
 import jakarta.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.UUID;
@@ -145,6 +148,31 @@ class RestApiIT {
             JsonObject replayed = CompletableFuture.supplyAsync(() -> Api.nextData(lines)).get(30, TimeUnit.SECONDS);
             assertThat(replayed.getInt("id")).isEqualTo(first + 1);
             assertThat(replayed.getString("type")).isEqualTo("done");
+        }
+    }
+
+    @Test
+    void everyWorkflowsEventsNeedTheAdministratorsLogin() throws Exception {
+        HttpResponse<String> anonymous = Api.send(Api.request("events/workflows").header("Accept", "text/event-stream").GET());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        String workflow = "it-all-" + unique;
+        try (Stream<String> stream = Api.stream(AdminCredentials.authorize(Api.request("events/workflows")).GET())) {
+            Iterator<String> lines = stream.iterator();
+            CompletableFuture<JsonObject> received = CompletableFuture.supplyAsync(() -> {
+                JsonObject event;
+                do {
+                    event = Api.nextData(lines);
+                } while (!event.toString().contains(workflow));
+                return event;
+            });
+            // Live only: publish until the subscription, made after the answer's headers, sees one.
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                Api.post("events/workflows/" + workflow, "{\"type\":\"seen\",\"data\":\"" + workflow + "\"}");
+                return received.isDone();
+            });
+            assertThat(received.get().getString("type")).isEqualTo("seen");
         }
     }
 

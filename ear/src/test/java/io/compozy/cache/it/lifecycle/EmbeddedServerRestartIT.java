@@ -8,6 +8,7 @@ import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import jakarta.json.JsonObject;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +65,15 @@ class EmbeddedServerRestartIT {
             return events.stream().anyMatch(e -> e.getString("type").equals("before"));
         });
         assertThat(Api.put("resources/restart/doc/kept", "{\"v\":1}").statusCode()).isIn(200, 201);
-        assertThat(Api.post("admin/snapshots", "").statusCode()).isEqualTo(201);
+        // The admin endpoint: refused without the administrator's login or with a wrong one, taken with it.
+        HttpResponse<String> anonymous = Api.send(Api.request("admin/snapshots").POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(Api.send(Api.request("admin/snapshots").header("Authorization", "Basic "
+                + java.util.Base64.getEncoder().encodeToString("admin:wrong".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .GET()).statusCode()).isEqualTo(401);
+        assertThat(Api.adminPost("admin/snapshots", "").statusCode()).isEqualTo(201);
         assertThat(Api.put("resources/restart/doc/lost", "{\"v\":2}").statusCode()).isIn(200, 201);
 
         // A hung server first: readiness (PING) turns DOWN while the process still exists.

@@ -86,7 +86,7 @@ class PersistenceLifecycleIT {
         LibertyProcess.start(env);
         long redisPid = awaitReady().getJsonObject("backend").getJsonNumber("pid").longValue();
         Api.put("resources/persist/kill/before", "{\"v\":1}");
-        HttpResponse<String> snapshot = Api.post("admin/snapshots", "");
+        HttpResponse<String> snapshot = Api.adminPost("admin/snapshots", "");
         assertThat(snapshot.statusCode()).isEqualTo(201);
         Api.put("resources/persist/kill/after", "{\"v\":2}");
 

@@ -162,9 +162,8 @@ class ServerLifecycleIT {
                 "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
         assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");
         exerciseAndCollect(outputs);
-        assertThat(Api.send(Api.request("admin/snapshots").POST(HttpRequest.BodyPublishers.noBody())).statusCode())
-                .isEqualTo(201);
-        outputs.add(Api.get("admin/snapshots").body());
+        assertThat(Api.adminPost("admin/snapshots", "").statusCode()).isEqualTo(201);
+        outputs.add(Api.adminGet("admin/snapshots").body());
         LibertyProcess.stop(); // the final snapshot, with its log lines
         assertThat(logs()).contains("Snapshot slow: generation").contains("Final snapshot before stop");
 
@@ -176,7 +175,8 @@ class ServerLifecycleIT {
             exerciseAndCollect(outputs);
             LibertyProcess.stop();
             String everything = String.join("\n", outputs) + "\n" + logs();
-            for (String secret : List.of(password, unusedPassword, encryptionKey, encryptionKey.substring(0, 12))) {
+            for (String secret : List.of(password, unusedPassword, encryptionKey, encryptionKey.substring(0, 12),
+                    io.compozy.cache.it.support.AdminCredentials.password())) {
                 assertThat(everything).doesNotContain(secret);
             }
         }

@@ -43,6 +43,17 @@ public final class Api {
                 .PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** POST as the administrator (the admin endpoints need a login in the admin role). */
+    public static HttpResponse<String> adminPost(final String path, final String json) {
+        return send(AdminCredentials.authorize(request(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /** GET as the administrator. */
+    public static HttpResponse<String> adminGet(final String path) {
+        return send(AdminCredentials.authorize(request(path)).GET());
+    }
+
     public static HttpResponse<String> send(final HttpRequest.Builder request) {
         try {
             return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -16,11 +16,15 @@ import org.junit.platform.launcher.LauncherSessionListener;
  * that points the server at the external Redis (REDIS_URL, or the harness's own redis-server);
  * in the standalone execution it removes it, so the shipped configuration (standalone) applies.
  * A dropin rather than JVM arguments keeps the Redis password out of command lines and test output.
+ * It also hands the server this run's administrator password ({@link AdminCredentials}).
  */
 public final class BackendModeListener implements LauncherSessionListener {
 
     @Override
     public void launcherSessionOpened(final LauncherSession session) {
+        if (System.getProperty("liberty.wlp.dir") != null) {
+            AdminCredentials.writeDropin();
+        }
         if (System.getProperty("liberty.wlp.dir") == null || !TestServer.mode().equals("distributed")) {
             removeDropin();
             return;
@@ -36,6 +40,9 @@ public final class BackendModeListener implements LauncherSessionListener {
     @Override
     public void launcherSessionClosed(final LauncherSession session) {
         removeDropin();
+        if (System.getProperty("liberty.wlp.dir") != null) {
+            AdminCredentials.removeDropin();
+        }
     }
 
     /** Writes server.xml variables (ordinal 500: they win over env vars and the shipped defaults). */

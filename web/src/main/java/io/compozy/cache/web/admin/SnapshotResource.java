@@ -4,6 +4,7 @@ import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.web.client.CacheConnections;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -20,17 +21,24 @@ import java.util.Optional;
  * {@code POST /api/admin/snapshots} takes a snapshot now and returns its metadata;
  * {@code GET /api/admin/snapshots} lists the stored generations, newest first. Both answer 409 when
  * the adapter has no persistence (distributed mode, or standalone with persistence off).
+ *
+ * <p>Both need the administrator's login ({@link Administration}).
  */
 @Path("admin/snapshots")
 @RequestScoped
+@RolesAllowed(Administration.ROLE)
 public class SnapshotResource {
 
     @Inject
     CacheConnections cache;
 
+    @Inject
+    Administration administration;
+
     @POST
     @Produces(MediaType.APPLICATION_JSON)
     public Response take() {
+        administration.requireConfigured();
         Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
         if (persistence.isEmpty()) {
             return notEnabled();
@@ -49,6 +57,7 @@ public class SnapshotResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response list() {
+        administration.requireConfigured();
         Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
         if (persistence.isEmpty()) {
             return notEnabled();

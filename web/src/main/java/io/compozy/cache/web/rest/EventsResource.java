@@ -1,10 +1,12 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.admin.Administration;
 import io.compozy.cache.web.store.StoreExecutors;
 import io.compozy.cache.web.store.Subscription;
 import io.compozy.cache.web.store.eventstream.ExecutionEvent;
 import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
 import io.compozy.cache.web.store.notification.NotificationSystem;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -42,25 +44,28 @@ public class EventsResource {
     private final ExecutionEventStream executions;
     private final NotificationSystem notifications;
     private final ScheduledExecutorService scheduler;
+    private final Administration administration;
 
     /** For CDI's proxy only. */
     protected EventsResource() {
         this.executions = null;
         this.notifications = null;
         this.scheduler = null;
+        this.administration = null;
     }
 
     @Inject
     public EventsResource(final ExecutionEventStream executions, final NotificationSystem notifications,
-            final StoreExecutors executors) {
-        this(executions, notifications, executors.scheduler());
+            final StoreExecutors executors, final Administration administration) {
+        this(executions, notifications, executors.scheduler(), administration);
     }
 
     public EventsResource(final ExecutionEventStream executions, final NotificationSystem notifications,
-            final ScheduledExecutorService scheduler) {
+            final ScheduledExecutorService scheduler, final Administration administration) {
         this.executions = executions;
         this.notifications = notifications;
         this.scheduler = scheduler;
+        this.administration = administration;
     }
 
     /** {@code {"type":"...","data":...}} gives 202 {@code {"id":n}}, the event's id in the workflow's stream. */
@@ -116,11 +121,16 @@ public class EventsResource {
         }
     }
 
-    /** Every workflow's events as SSE ({@code workflow:*}), live. */
+    /**
+     * Every workflow's events as SSE ({@code workflow:*}), live. It reads all data, so web.xml asks for the
+     * administrator's login here.
+     */
     @GET
     @Path("workflows")
     @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RolesAllowed(Administration.ROLE)
     public void followAllWorkflows(@Context final SseEventSink sink, @Context final Sse sse) {
+        administration.requireConfigured();
         SseChannel channel = new SseChannel(sink, sse);
         channel.attach(notifications.subscribePattern(NotificationSystem.ALL_WORKFLOWS,
                 n -> channel.send(n.type(), null, n.json())), scheduler);

@@ -5,11 +5,15 @@ import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
+import jakarta.json.stream.JsonParser;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.json.stream.JsonParsingException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,9 +28,23 @@ public final class JsonBody {
         if (body == null) {
             throw ApiProblem.badRequest("A JSON body is required");
         }
-        try (JsonReader reader = Json.createReader(body)) {
-            return reader.readValue();
+        // Strict UTF-8: a malformed byte is a 400, never a U+FFFD stored in its place.
+        var utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try (JsonParser parser = Json.createParser(new InputStreamReader(body, utf8))) {
+            if (!parser.hasNext()) {
+                throw ApiProblem.badRequest("The body is empty; send a JSON document");
+            }
+            parser.next();
+            JsonValue value = parser.getValue();
+            if (parser.hasNext()) { // throws on trailing garbage; true on a second value
+                throw ApiProblem.badRequest("The body holds more than one JSON document; send exactly one");
+            }
+            return value;
         } catch (JsonParsingException e) {
+            if (e.getCause() != null) {
+                throw rethrowLimit(e);
+            }
             var at = e.getLocation();
             throw ApiProblem.badRequest("The body is not valid JSON (line " + at.getLineNumber() + ", column "
                     + at.getColumnNumber() + "); send a JSON document");
@@ -124,6 +142,9 @@ public final class JsonBody {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ApiProblem problem) {
                 return problem;
+            }
+            if (cause instanceof CharacterCodingException) {
+                return ApiProblem.badRequest("The body is not valid UTF-8; send JSON encoded as UTF-8");
             }
         }
         return ApiProblem.badRequest("The body could not be read as JSON; send a JSON document");

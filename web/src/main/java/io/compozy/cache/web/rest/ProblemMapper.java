@@ -92,16 +92,20 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     static Response problem(final int status, final String slug, final String title, final String detail) {
-        String body = Json.createObjectBuilder()
+        return Response.status(status).type(PROBLEM_JSON).entity(body(status, slug, title, detail)).build();
+    }
+
+    /** The problem document itself, for answers written outside JAX-RS (the container's error pages). */
+    static String body(final int status, final String slug, final String title, final String detail) {
+        return Json.createObjectBuilder()
                 .add("type", TYPE_PREFIX + slug)
                 .add("title", title)
                 .add("status", status)
                 .add("detail", detail == null ? title : detail)
                 .build().toString();
-        return Response.status(status).type(PROBLEM_JSON).entity(body).build();
     }
 
-    private static String slug(final String phrase) {
+    static String slug(final String phrase) {
         return phrase == null ? "error" : phrase.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     }
 }

@@ -111,13 +111,15 @@ class ExampleConfigurationsTest {
     private void assertSameWiringAsShipped(final Document example) throws Exception {
         Document shipped = parse(SERVER_XML);
         assertThat(texts(example, "feature")).containsExactlyInAnyOrderElementsOf(texts(shipped, "feature"));
-        for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint")) {
+        for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint",
+                "basicRegistry", "user", "security-role")) {
             assertThat(attributes(example, element)).as(element).isEqualTo(attributes(shipped, element));
         }
         assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(1);
         Set<String> documented = ConfigurationDocTest.table().keySet();
+        Set<String> serverVariables = ConfigurationDocTest.serverVariables().keySet();
         for (String name : variables(example).keySet()) {
-            assertThat(documented.contains(name) || name.startsWith("http.")).as("undocumented variable " + name).isTrue();
+            assertThat(documented.contains(name) || serverVariables.contains(name)).as("undocumented variable " + name).isTrue();
         }
     }
 

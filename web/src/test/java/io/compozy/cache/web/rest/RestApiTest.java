@@ -1,5 +1,6 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.admin.Administration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.compozy.cache.web.store.Backends;
@@ -15,6 +16,7 @@ import io.compozy.cache.web.store.webhook.WebhookIdempotency;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import java.util.Optional;
 import java.io.StringReader;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -154,6 +156,11 @@ class RestApiTest {
         assertProblem(call("POST", url, "{}", Map.of("X-Idempotency-Key", "d-1")), 409, "d-1");
         assertThat(call("POST", url, "{\"event_id\":\"d-2\"}").getStatus()).isEqualTo(202);
         assertProblem(call("POST", url, "{\"other\":1}"), 400, "X-Idempotency-Key");
+    }
+
+    @Test
+    void everyWorkflowsEventsStayLockedWhileNoAdministratorPasswordIsConfigured() {
+        assertProblem(call("GET", "/events/workflows", null, Map.of("Accept", "text/event-stream")), 503, "ADMIN_PASSWORD");
     }
 
     @Test

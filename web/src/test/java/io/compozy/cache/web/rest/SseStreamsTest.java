@@ -1,5 +1,6 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.admin.Administration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +13,7 @@ import io.compozy.cache.web.store.resource.ResourceStore;
 import jakarta.json.Json;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.SseEventSink;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -56,7 +58,7 @@ class SseStreamsTest {
     @Test
     void aWorkflowStreamReplaysAfterLastEventIdThenFollowsWithoutGapsOrRepeats() {
         ExecutionEventStream executions = new ExecutionEventStream(redis, delivery, 100);
-        EventsResource events = new EventsResource(executions, new NotificationSystem(redis, delivery, 100), scheduler);
+        EventsResource events = new EventsResource(executions, new NotificationSystem(redis, delivery, 100), scheduler, new Administration(Optional.of("configured")));
         String workflow = ns + "-wf";
         for (int i = 1; i <= 3; i++) {
             executions.append(workflow, "step", Json.createValue(i));
@@ -87,7 +89,7 @@ class SseStreamsTest {
     @Test
     void aClosedClientEndsTheSubscription() {
         NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
-        EventsResource events = new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler);
+        EventsResource events = new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler, new Administration(Optional.of("configured")));
         String task = ns + "-task";
         events.followTask(task, sink, new SseImpl());
         notifications.publishTask(task, null, "first", Json.createValue(1));

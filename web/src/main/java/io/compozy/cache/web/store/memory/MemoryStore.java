@@ -41,6 +41,7 @@ public class MemoryStore {
 
     static final String TOKEN_COUNT = "token_count";
     static final String MESSAGE_COUNT = "message_count";
+    static final String METADATA_SUFFIX = ":metadata";
     static final String FLUSH_PENDING_PREFIX = "__compozy_internal__:flush_pending:";
     static final Duration FLUSH_PENDING_TTL = Duration.ofMinutes(30);
 
@@ -70,12 +71,17 @@ public class MemoryStore {
 
     /** The Redis key of a conversation's message list. */
     public String fullKey(final String key) {
-        return prefix + StoreException.requireText(key, "memory key");
+        if (StoreException.requireText(key, "memory key").endsWith(METADATA_SUFFIX)) {
+            // "chat:metadata" would be the list of one conversation and the metadata hash of another.
+            throw StoreException.invalid("memory key '" + key + "' may not end with '" + METADATA_SUFFIX
+                    + "' (that suffix marks a conversation's metadata)");
+        }
+        return prefix + key;
     }
 
     /** The Redis key of a conversation's metadata hash. */
     public String metadataKey(final String key) {
-        return fullKey(key) + ":metadata";
+        return fullKey(key) + METADATA_SUFFIX;
     }
 
     /**
