@@ -26,6 +26,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -110,7 +111,7 @@ public class EventsResource {
             @Context final SseEventSink sink, @Context final Sse sse) {
         long after = parseLastEventId(lastEventId);
         SseChannel channel = new SseChannel(sink, sse);
-        ReplayThenFollow stream = new ReplayThenFollow(channel, after);
+        OrderedEventStream stream = new OrderedEventStream(channel, after, Set.of());
         // Subscribe first and replay while holding the stream's lock: live events wait, none is lost or reordered.
         synchronized (stream) {
             Subscription live = executions.subscribe(workflowId, stream::sendIfNew);
@@ -161,25 +162,6 @@ public class EventsResource {
         } catch (NumberFormatException e) {
             throw ApiProblem.badRequest("Last-Event-ID must be the numeric id of an event this stream sent, got '"
                     + header + "'");
-        }
-    }
-
-    /** Sends each event once, in id order, whether it came from the replay or the live subscription. */
-    static final class ReplayThenFollow {
-
-        private final SseChannel channel;
-        private long lastSent;
-
-        ReplayThenFollow(final SseChannel channel, final long after) {
-            this.channel = channel;
-            this.lastSent = after;
-        }
-
-        synchronized void sendIfNew(final ExecutionEvent event) {
-            if (event.id() > lastSent) {
-                channel.send(event.type(), Long.toString(event.id()), event.toJson().toString());
-                lastSent = event.id();
-            }
         }
     }
 }

@@ -3,7 +3,6 @@ package io.compozy.cache.web.rest;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
 import io.compozy.cache.web.store.Subscription;
-import io.compozy.cache.web.store.eventstream.ExecutionEvent;
 import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
 import io.compozy.cache.web.workflow.ExecutionStore;
 import io.compozy.cache.web.workflow.WorkflowRunner;
@@ -75,13 +74,13 @@ public class ExecutionResource {
         long after = EventsResource.parseLastEventId(lastEventId);
         state(execId); // 404 before the stream opens
         SseChannel channel = new SseChannel(sink, sse);
-        UntilLastEvent stream = new UntilLastEvent(channel, after);
+        OrderedEventStream stream = new OrderedEventStream(channel, after, LAST_EVENTS);
         // Subscribe, then replay while holding the stream's lock: live events wait, none is lost or repeated.
         synchronized (stream) {
             Subscription live = events.subscribe(execId, stream::sendIfNew);
             channel.attach(live, scheduler);
             events.replayAfter(execId, after).forEach(stream::sendIfNew);
-            if (!stream.ended && after > 0
+            if (!stream.ended() && after > 0
                     && events.replayAfter(execId, 0).stream().anyMatch(e -> LAST_EVENTS.contains(e.type()))) {
                 channel.close(); // the client saw the last event already: nothing more will come
             }
@@ -91,33 +90,5 @@ public class ExecutionResource {
     private String state(final String execId) {
         return executions.find(execId).orElseThrow(() -> StoreException.notFound("execution '" + execId
                 + "' does not exist (or it finished more than " + executions.ttl() + " ago)"));
-    }
-
-    /** Sends each event once in id order, and ends the response with the execution's last event. */
-    static final class UntilLastEvent {
-
-        private final SseChannel channel;
-        private long lastSent;
-        private boolean ended;
-
-        UntilLastEvent(final SseChannel channel, final long after) {
-            this.channel = channel;
-            this.lastSent = after;
-        }
-
-        synchronized void sendIfNew(final ExecutionEvent event) {
-            if (ended || event.id() <= lastSent) {
-                return;
-            }
-            String id = Long.toString(event.id());
-            String json = event.toJson().toString();
-            lastSent = event.id();
-            if (LAST_EVENTS.contains(event.type())) {
-                ended = true;
-                channel.sendLast(event.type(), id, json);
-            } else {
-                channel.send(event.type(), id, json);
-            }
-        }
     }
 }

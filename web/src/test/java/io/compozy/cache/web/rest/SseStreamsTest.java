@@ -12,14 +12,9 @@ import io.compozy.cache.web.store.resource.ResourceKey;
 import io.compozy.cache.web.store.resource.ResourceStore;
 import jakarta.json.Json;
 import jakarta.ws.rs.sse.OutboundSseEvent;
-import jakarta.ws.rs.sse.SseEventSink;
 import java.util.Optional;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,7 +32,7 @@ class SseStreamsTest {
     private String ns;
     private ScheduledExecutorService scheduler;
     private ExecutorService delivery;
-    private final RecordingSink sink = new RecordingSink();
+    private final RecordingSseSink sink = new RecordingSseSink();
 
     @BeforeEach
     void start(final TestBackend backend) {
@@ -100,33 +95,5 @@ class SseStreamsTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> redis.getTopic("task:" + task).countSubscribers() == 0);
         assertThat(sink.events).hasSize(1);
-    }
-
-    /** What a client would have received. */
-    static final class RecordingSink implements SseEventSink {
-
-        final List<OutboundSseEvent> events = new CopyOnWriteArrayList<>();
-        private volatile boolean closed;
-
-        @Override
-        public boolean isClosed() {
-            return closed;
-        }
-
-        @Override
-        public CompletionStage<?> send(final OutboundSseEvent event) {
-            if (closed) {
-                return CompletableFuture.failedFuture(new IllegalStateException("client gone"));
-            }
-            if (event.getComment() == null || event.getName() != null) {
-                events.add(event);
-            }
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.web.rest.ExecutionResource;
 import io.compozy.cache.web.rest.ProblemMapper;
+import io.compozy.cache.web.rest.RecordingSseSink;
 import io.compozy.cache.web.rest.WorkflowResource;
 import io.compozy.cache.web.store.Backends;
 import io.compozy.cache.web.store.TestBackend;
@@ -18,16 +19,11 @@ import io.compozy.cache.web.store.taskconfig.TaskConfigStore;
 import io.compozy.cache.web.store.webhook.WebhookIdempotency;
 import jakarta.json.JsonObject;
 import jakarta.ws.rs.sse.OutboundSseEvent;
-import jakarta.ws.rs.sse.SseEventSink;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -127,19 +123,19 @@ class WorkflowApiTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> text(call("GET", "/executions/" + execId, null, Map.of()))
                 .contains("\"status\":\"succeeded\""));
 
-        RecordingSink all = new RecordingSink();
+        RecordingSseSink all = new RecordingSseSink();
         executionResource.stream(execId, null, all, new SseImpl());
         await().atMost(Duration.ofSeconds(5)).until(all::isClosed);
         assertThat(all.events).extracting(OutboundSseEvent::getName)
                 .containsExactly("workflow.started", "task.started", "task.succeeded", "workflow.succeeded");
         assertThat(all.events).extracting(OutboundSseEvent::getId).containsExactly("1", "2", "3", "4");
 
-        RecordingSink rest = new RecordingSink();
+        RecordingSseSink rest = new RecordingSseSink();
         executionResource.stream(execId, "2", rest, new SseImpl());
         await().atMost(Duration.ofSeconds(5)).until(rest::isClosed);
         assertThat(rest.events).extracting(OutboundSseEvent::getId).containsExactly("3", "4");
 
-        RecordingSink none = new RecordingSink();
+        RecordingSseSink none = new RecordingSseSink();
         executionResource.stream(execId, "4", none, new SseImpl());
         await().atMost(Duration.ofSeconds(5)).until(none::isClosed);
         assertThat(none.events).isEmpty();
@@ -169,33 +165,5 @@ class WorkflowApiTest {
         assertThat(response.getOutputHeaders().getFirst("Content-Type").toString()).startsWith(ProblemMapper.PROBLEM_JSON);
         JsonObject problem = json(text(response)).asJsonObject();
         assertThat(problem.getString("detail")).contains(detail);
-    }
-
-    /** What a client would have received, and whether the server ended the response. */
-    static final class RecordingSink implements SseEventSink {
-
-        final List<OutboundSseEvent> events = new CopyOnWriteArrayList<>();
-        private volatile boolean closed;
-
-        @Override
-        public boolean isClosed() {
-            return closed;
-        }
-
-        @Override
-        public CompletionStage<?> send(final OutboundSseEvent event) {
-            if (closed) {
-                return CompletableFuture.failedFuture(new IllegalStateException("closed"));
-            }
-            if (event.getName() != null) {
-                events.add(event);
-            }
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
     }
 }
