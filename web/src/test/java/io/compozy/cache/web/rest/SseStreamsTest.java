@@ -102,6 +102,20 @@ class SseStreamsTest {
         assertThat(sink.events).hasSize(1);
     }
 
+    @Test
+    void stoppingTheApplicationEndsEveryOpenStreamAndItsSubscription() {
+        NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
+        EventsResource events = new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler, new Administration(Optional.of("configured")));
+        String task = ns + "-stopping";
+        events.followTask(task, sink, new SseImpl());
+        assertThat(redis.getTopic("task:" + task).countSubscribers()).isEqualTo(1);
+
+        EventsResource.closeOpenStreams(new Object());
+
+        assertThat(sink.isClosed()).as("the client sees the end of the stream and reconnects").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.getTopic("task:" + task).countSubscribers() == 0);
+    }
+
     /** What a client would have received. */
     static final class RecordingSink implements SseEventSink {
 
