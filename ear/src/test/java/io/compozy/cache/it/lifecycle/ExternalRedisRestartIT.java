@@ -124,9 +124,12 @@ class ExternalRedisRestartIT {
         assertThat(burst.millis).as("the whole burst").isLessThan(BURST_BOUND.toMillis());
         assertThat(burst.peakThreads - threadsBefore).as("threads added during the burst (before: " + threadsBefore
                 + ", peak: " + burst.peakThreads + ")").isLessThanOrEqualTo(BURST_THREAD_ALLOWANCE);
+        // A second burst stays within the same bound: nothing accumulates from one outage burst to the next
+        // (Liberty's pool size varies a little with timing, so not a fixed peak).
         Burst second = burst(jvm);
-        assertThat(second.peakThreads).as("a second burst reuses the threads of the first")
-                .isLessThanOrEqualTo(burst.peakThreads + 10);
+        assertThat(second.statuses).as("every request of the second burst").containsOnly(503);
+        assertThat(second.peakThreads - threadsBefore).as("threads added by the second burst (peak: "
+                + second.peakThreads + ")").isLessThanOrEqualTo(BURST_THREAD_ALLOWANCE);
 
         // Redis comes back on the same address (empty: this one keeps nothing on disk).
         long down = System.nanoTime();
@@ -142,7 +145,7 @@ class ExternalRedisRestartIT {
         long streamMillis = (System.nanoTime() - down) / 1_000_000;
         assertThat(appStarts()).as("nothing was redeployed").isEqualTo(deploys);
         int threadsAfter = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> ProcessCounts.threads(jvm), n -> n <= burst.peakThreads);
+                .until(() -> ProcessCounts.threads(jvm), n -> n <= threadsBefore + BURST_THREAD_ALLOWANCE);
         System.out.printf("external Redis killed: each request answered 503 within %d ms, burst of %d in %d ms;"
                 + " threads before %d, peak %d (second burst %d), after %d; after the restart readiness UP in %d ms,"
                 + " the open stream delivering in %d ms%n", slowest, BURST, burst.millis, threadsBefore,
