@@ -57,18 +57,35 @@ public final class TestRedis {
     /** Starts an embedded redis-server as standalone mode does; the caller closes it. */
     public static EmbeddedRedisServer startEmbedded() {
         try {
-            Path workDir = Files.createTempDirectory("compozy-test-redis-");
-            CacheSettings settings = CacheSettings.load(ConfigLookup.of(Map.of(
-                    "redis.mode", "standalone",
-                    CacheSettings.WORK_DIR, workDir.toString())));
-            return EmbeddedRedisServer.start(settings.standalone(), task -> {
-                Thread thread = new Thread(task, "test-redis-output");
-                thread.setDaemon(true);
-                thread.start();
-            });
+            return EmbeddedRedisServer.start(standaloneSettings(), TestRedis::pump);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Starts a new redis-server on the address (port and password) of {@code dead}, which has exited,
+     * as an operator restarts a Redis: empty, since these servers keep nothing on disk. The caller closes it.
+     */
+    public static EmbeddedRedisServer restartEmbedded(final EmbeddedRedisServer dead) {
+        try {
+            return EmbeddedRedisServer.startAgain(dead, standaloneSettings(), TestRedis::pump, Optional.empty());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static CacheSettings.Standalone standaloneSettings() throws IOException {
+        Path workDir = Files.createTempDirectory("compozy-test-redis-");
+        return CacheSettings.load(ConfigLookup.of(Map.of(
+                "redis.mode", "standalone",
+                CacheSettings.WORK_DIR, workDir.toString()))).standalone();
+    }
+
+    private static void pump(final Runnable task) {
+        Thread thread = new Thread(task, "test-redis-output");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /** A client on the external Redis, with the String codec the adapter uses. */

@@ -19,6 +19,7 @@ import com.sleepycat.je.TransactionConfig;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.embedded.PrivateDirectory;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -31,6 +32,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 import javax.crypto.AEADBadTagException;
 
 /**
@@ -75,6 +78,8 @@ final class SnapshotStore implements AutoCloseable {
     static final String MARKER = "newest-committed-generation";
     /** Data directories open in this JVM: JE shares one environment between handles of one process. */
     private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
+    /** How long to wait for an earlier instance of the adapter in this JVM to release the store. */
+    private static final Duration PREVIOUS_INSTANCE_WAIT = Duration.ofSeconds(60);
 
     private final Path dataDir;
     private final Optional<SnapshotCipher> cipher;
@@ -107,14 +112,48 @@ final class SnapshotStore implements AutoCloseable {
         if (!OPEN.add(dir)) {
             throw inUse(dir, null);
         }
-        SnapshotStore store = new SnapshotStore(dir, key.map(SnapshotCipher::new));
+        long deadline = System.nanoTime() + PREVIOUS_INSTANCE_WAIT.toNanos();
+        while (true) {
+            SnapshotStore store = new SnapshotStore(dir, key.map(SnapshotCipher::new));
+            try {
+                store.openEnvironment();
+                return store;
+            } catch (RuntimeException e) {
+                store.closeQuietly();
+                if (!(e.getCause() instanceof EnvironmentLockedException) || !heldByThisProcess(dir)
+                        || System.nanoTime() > deadline || !pause()) {
+                    OPEN.remove(dir);
+                    throw e;
+                }
+                // Liberty starts a replaced RAR while the previous instance still stops (final snapshot, close).
+                LOG.fine(() -> "waiting for the previous adapter instance in this server to release " + dir);
+            }
+        }
+    }
+
+    /** Whether this JVM has the directory's je.lck open: an earlier adapter instance (replaced RAR) still closing. */
+    static boolean heldByThisProcess(final Path dir) {
+        Path lock = dir.resolve("je.lck");
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(lock);
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            return false; // no /proc: cannot tell, fail as for another server
+        }
+    }
+
+    private static boolean pause() {
         try {
-            store.openEnvironment();
-            return store;
-        } catch (RuntimeException e) {
-            store.closeQuietly();
-            OPEN.remove(dir);
-            throw e;
+            Thread.sleep(200);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

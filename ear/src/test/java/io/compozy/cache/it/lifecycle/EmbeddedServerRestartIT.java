@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -59,7 +58,7 @@ class EmbeddedServerRestartIT {
         String workflow = "restart-wf";
         List<JsonObject> events = new CopyOnWriteArrayList<>();
         Stream<String> stream = Api.stream(Api.request("events/workflows/" + workflow).GET());
-        Thread reader = followInBackground(stream.iterator(), events);
+        Thread reader = Api.followInBackground(stream.iterator(), events);
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             Api.post("events/workflows/" + workflow, "{\"type\":\"before\"}");
             return events.stream().anyMatch(e -> e.getString("type").equals("before"));
@@ -109,21 +108,6 @@ class EmbeddedServerRestartIT {
                 + " stream delivering after %d ms%n", upMillis, dataMillis, streamMillis);
         stream.close();
         reader.interrupt();
-    }
-
-    private static Thread followInBackground(final Iterator<String> lines, final List<JsonObject> into) {
-        Thread reader = new Thread(() -> {
-            try {
-                while (true) {
-                    into.add(Api.nextData(lines));
-                }
-            } catch (RuntimeException streamClosed) {
-                // the test is over
-            }
-        }, "sse-reader");
-        reader.setDaemon(true);
-        reader.start();
-        return reader;
     }
 
     private static JsonObject awaitPing(final String ping) {

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** HTTP calls to the EAR's REST API from the test JVM, as a curl user makes them. */
@@ -87,6 +88,22 @@ public final class Api {
             }
         }
         throw new IllegalStateException("the event stream ended");
+    }
+
+    /** Reads an SSE stream's data into {@code into} on a daemon thread, until the stream ends. */
+    public static Thread followInBackground(final Iterator<String> lines, final List<JsonObject> into) {
+        Thread reader = new Thread(() -> {
+            try {
+                while (true) {
+                    into.add(nextData(lines));
+                }
+            } catch (RuntimeException streamClosed) {
+                // the test is over
+            }
+        }, "sse-reader");
+        reader.setDaemon(true);
+        reader.start();
+        return reader;
     }
 
     public static JsonObject json(final String body) {

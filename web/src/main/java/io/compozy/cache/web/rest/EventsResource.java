@@ -8,6 +8,8 @@ import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
 import io.compozy.cache.web.store.notification.NotificationSystem;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.BeforeDestroyed;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -67,6 +69,11 @@ public class EventsResource {
         this.notifications = notifications;
         this.scheduler = scheduler;
         this.administration = administration;
+    }
+
+    /** Ends the open event streams (of every resource) before the application stops: see {@link SseChannel}. */
+    static void closeOpenStreams(@Observes @BeforeDestroyed(ApplicationScoped.class) final Object stopping) {
+        SseChannel.closeAll();
     }
 
     /** {@code {"type":"...","data":...}} gives 202 {@code {"id":n}}, the event's id in the workflow's stream. */

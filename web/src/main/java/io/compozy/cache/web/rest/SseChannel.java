@@ -6,7 +6,9 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.util.concurrent.CompletableFuture;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,10 +18,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One open Server-Sent Events response tied to a store subscription: events go out as JSON, a comment
  * every {@value #KEEP_ALIVE_SECONDS} s finds clients that left, and the first failed send closes the
  * subscription and the response.
+ *
+ * <p>A comment goes out as soon as the stream is attached, so the client has the response headers at once
+ * (not at the first event or keep-alive). When the application stops (a redeploy), {@link #closeAll()}
+ * ends every open stream: its Redis listener is removed before the application is gone, and clients see
+ * the end of the stream and reconnect (with {@code Last-Event-ID}) to the new deployment.
  */
 final class SseChannel implements AutoCloseable {
 
     static final long KEEP_ALIVE_SECONDS = 15;
+
+    /** The streams open in this deployment of the application. */
+    private static final Set<SseChannel> OPEN = ConcurrentHashMap.newKeySet();
 
     private final SseEventSink sink;
     private final Sse sse;
@@ -35,6 +45,8 @@ final class SseChannel implements AutoCloseable {
     /** Ties the store subscription to this response and starts the keep-alive. */
     void attach(final Subscription storeSubscription, final ScheduledExecutorService scheduler) {
         this.subscription = storeSubscription;
+        OPEN.add(this);
+        emit(sse.newEventBuilder().comment("open").build());
         keepAlive = scheduler.scheduleAtFixedRate(() -> emit(sse.newEventBuilder().comment("keep-alive").build()),
                 KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
         if (closed.get()) {
@@ -72,9 +84,15 @@ final class SseChannel implements AutoCloseable {
         });
     }
 
+    /** Ends every open stream of this deployment (the application is stopping). */
+    static void closeAll() {
+        OPEN.forEach(SseChannel::close);
+    }
+
     @Override
     public void close() {
         boolean first = closed.compareAndSet(false, true);
+        OPEN.remove(this);
         if (keepAlive != null) {
             keepAlive.cancel(false);
         }

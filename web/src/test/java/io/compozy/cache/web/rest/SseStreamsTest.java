@@ -83,10 +83,8 @@ class SseStreamsTest {
 
     @Test
     void aClosedClientEndsTheSubscription() {
-        NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
-        EventsResource events = new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler, new Administration(Optional.of("configured")));
         String task = ns + "-task";
-        events.followTask(task, sink, new SseImpl());
+        NotificationSystem notifications = followTask(task);
         notifications.publishTask(task, null, "first", Json.createValue(1));
         await().atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
 
@@ -95,5 +93,25 @@ class SseStreamsTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> redis.getTopic("task:" + task).countSubscribers() == 0);
         assertThat(sink.events).hasSize(1);
+    }
+
+    @Test
+    void stoppingTheApplicationEndsEveryOpenStreamAndItsSubscription() {
+        String task = ns + "-stopping";
+        followTask(task);
+        assertThat(redis.getTopic("task:" + task).countSubscribers()).isEqualTo(1);
+
+        EventsResource.closeOpenStreams(new Object());
+
+        assertThat(sink.isClosed()).as("the client sees the end of the stream and reconnects").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.getTopic("task:" + task).countSubscribers() == 0);
+    }
+
+    /** Opens a task's stream into {@link #sink}; returns the notification system it listens to. */
+    private NotificationSystem followTask(final String task) {
+        NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
+        new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler,
+                new Administration(Optional.of("configured"))).followTask(task, sink, new SseImpl());
+        return notifications;
     }
 }
