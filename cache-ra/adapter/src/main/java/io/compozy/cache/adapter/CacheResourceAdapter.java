@@ -9,11 +9,7 @@ import jakarta.resource.spi.BootstrapContext;
 import jakarta.resource.spi.ResourceAdapter;
 import jakarta.resource.spi.ResourceAdapterInternalException;
 import jakarta.resource.spi.endpoint.MessageEndpointFactory;
-import jakarta.resource.spi.work.Work;
-import jakarta.resource.spi.work.WorkException;
-import jakarta.resource.spi.work.WorkManager;
 import java.util.concurrent.Executor;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.transaction.xa.XAResource;
 
@@ -34,7 +30,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
         try {
             CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
-            backend = CacheBackend.start(settings, workManagerExecutor(context.getWorkManager()));
+            backend = CacheBackend.start(settings, outputPumpThread());
             var info = backend.info();
             String persistence = backend.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
@@ -99,27 +95,16 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
         return getClass().hashCode();
     }
 
-    /** Long-running work (the redis-server output pump) goes through the server's WorkManager. */
-    private static Executor workManagerExecutor(final WorkManager workManager) {
+    /**
+     * The redis-server output pump reads until the process exits, which happens only when this adapter stops.
+     * It runs on a daemon thread of its own, not as WorkManager work: Liberty's quiesce at server stop waits
+     * (30 s, then CWWKE1107W) for work in its executor to finish, and it stops adapters only after that.
+     */
+    private static Executor outputPumpThread() {
         return task -> {
-            try {
-                workManager.scheduleWork(new Work() {
-                    @Override
-                    public void run() {
-                        task.run();
-                    }
-
-                    @Override
-                    public void release() {
-                        // The task ends by itself when the process's output closes.
-                    }
-                }, WorkManager.INDEFINITE, null, null);
-            } catch (WorkException e) {
-                LOG.log(Level.WARNING, "WorkManager refused the task; running it on a daemon thread", e);
-                Thread thread = new Thread(task, "compozy-cache-redis-output");
-                thread.setDaemon(true);
-                thread.start();
-            }
+            Thread thread = new Thread(task, "compozy-cache-redis-output");
+            thread.setDaemon(true);
+            thread.start();
         };
     }
 }
