@@ -4,8 +4,8 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import jakarta.json.JsonObject;
 import java.net.http.HttpRequest;
@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * would): the adapter starts it again on the same address from the newest snapshot, and the application,
  * with the client it injected at deploy time and an open event stream, carries on without a redeploy.
  */
+@ExtendWith(ShippedServerPerTest.class)
 class EmbeddedServerRestartIT {
 
     @TempDir
@@ -36,15 +37,7 @@ class EmbeddedServerRestartIT {
 
     @BeforeEach
     void ownDataDirectory() {
-        BackendModeListener.removeDropin();
         env.put("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
     }
 
     @Test

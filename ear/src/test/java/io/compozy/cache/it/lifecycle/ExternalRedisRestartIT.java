@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.ProcessCounts;
 import io.compozy.cache.testing.TestRedis;
 import jakarta.json.JsonObject;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,14 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Distributed mode, and the external Redis dies (SIGKILL by PID) and comes back on the same address, as
  * when an operator restarts it or its host reboots. The Redis is the harness's own redis-server on a free
  * loopback port with a password, never the machine's shared one.
  */
+@ExtendWith(ShippedServerPerTest.class)
 class ExternalRedisRestartIT {
 
     /** A request while Redis is down must fail well within the HTTP clients' usual timeouts. */
@@ -49,11 +49,6 @@ class ExternalRedisRestartIT {
     private static final int BURST_THREAD_ALLOWANCE = BURST + 15;
 
     private EmbeddedRedisServer redis;
-
-    @BeforeEach
-    void noBackendDropin() {
-        BackendModeListener.removeDropin();
-    }
 
     @AfterEach
     void stopEverything() {

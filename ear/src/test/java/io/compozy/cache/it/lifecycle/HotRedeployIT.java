@@ -4,8 +4,8 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.ProcessCounts;
 import io.compozy.cache.it.support.TestServer;
@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Hot redeploys on a running server with the shipped configuration (standalone, persistence on): the
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * after: redis-server processes, JVM threads, open files, the snapshot store's lock and the application
  * generations still alive in the heap.
  */
+@ExtendWith(ShippedServerPerTest.class)
 class HotRedeployIT {
 
     private static final int ROUNDS = 10;
@@ -49,17 +51,13 @@ class HotRedeployIT {
 
     @BeforeEach
     void shippedConfigurationWatchingTheEar() throws IOException {
-        BackendModeListener.removeDropin();
         // The test server's Arquillian dropin deploys through JMX only; the shipped default polls the files.
         Files.writeString(monitorDropin(), "<server>\n  <applicationMonitor updateTrigger=\"polled\""
                 + " pollingRate=\"500ms\"/>\n</server>\n");
     }
 
     @AfterEach
-    void stopServer() throws IOException {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
+    void removeMonitorDropin() throws IOException {
         Files.deleteIfExists(monitorDropin());
     }
 

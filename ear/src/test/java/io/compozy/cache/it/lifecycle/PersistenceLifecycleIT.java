@@ -4,8 +4,8 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -26,9 +26,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * README's run command promises (data kept across restarts) and what docs/persistence.md promises
  * (at most one interval lost on a crash, nothing on a graceful stop, never a torn multi-key write).
  */
+@ExtendWith(ShippedServerPerTest.class)
 class PersistenceLifecycleIT {
 
     @TempDir
@@ -45,15 +46,7 @@ class PersistenceLifecycleIT {
 
     @BeforeEach
     void ownDataDirectory() {
-        BackendModeListener.removeDropin();
         env.put("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.TestServer;
 import java.net.http.HttpRequest;
@@ -17,7 +18,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.MetricsText;
 import io.compozy.cache.testing.TestRedis;
@@ -30,11 +30,10 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -42,19 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * variables changed between runs.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(ShippedServerPerTest.class)
 class ServerLifecycleIT {
-
-    @BeforeEach
-    void shippedConfiguration() {
-        BackendModeListener.removeDropin();
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
-    }
 
     @Test
     @Order(1)

@@ -4,9 +4,9 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.AdminCredentials;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.TestServer;
 import jakarta.json.JsonObject;
@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,22 +40,19 @@ import org.junit.jupiter.api.io.TempDir;
  * and refuses a client without its password, the snapshot store is private, and the administrative
  * endpoints refuse everyone (there is no default password to guess).
  */
+@ExtendWith(ShippedServerPerTest.class)
 class StandaloneSecurityIT {
 
     @TempDir
     Path dataDir;
 
     @AfterEach
-    void stopServer() {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
+    void restoreAdministrator() {
         adminDropin(true);
     }
 
     @Test
     void loopbackOnlyPasswordRequiredPrivateFilesAndNoDefaultAdministrator() throws Exception {
-        BackendModeListener.removeDropin();
         adminDropin(false);
         Path snapshots = dataDir.resolve("snapshots");
         LibertyProcess.start(Map.of("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", snapshots.toString()));

@@ -4,12 +4,11 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.it.support.Api;
-import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import jakarta.json.JsonObject;
 import java.io.IOException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,29 +19,17 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Issue 6's restart scenario on the shipped configuration (standalone, persistence on): executions
  * that finished before a graceful stop are readable, with their events, after the next start.
  */
+@ExtendWith(ShippedServerPerTest.class)
 class WorkflowRestartIT {
 
     private final String project = "restart" + UUID.randomUUID().toString().substring(0, 8);
-
-    @BeforeEach
-    void shippedConfiguration() {
-        BackendModeListener.removeDropin();
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
-    }
 
     @Test
     void finishedExecutionsAreStillReadableAfterARestart() throws Exception {
