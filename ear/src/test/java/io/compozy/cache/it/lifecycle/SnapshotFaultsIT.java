@@ -141,9 +141,10 @@ class SnapshotFaultsIT {
         long stored = storeBytes();
         CompletableFuture<HttpResponse<String>> snapshot =
                 CompletableFuture.supplyAsync(() -> Api.adminPost("admin/snapshots", ""));
-        // The generation's chunks reach JE's log files: it is being written, and not committed yet.
+        // The generation's chunks reach JE's log files: it is being written, and not committed yet. 20 MB is
+        // past the first transaction of 16 chunks, so some of its chunks are on disk when the JVM dies.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-                .until(() -> storeBytes() > stored + (2 << 20) || snapshot.isDone());
+                .until(() -> storeBytes() > stored + (20 << 20) || snapshot.isDone());
         assertThat(snapshot).as("the snapshot was still running").isNotDone();
         LibertyProcess.kill();
         ProcessHandle redis = ProcessHandle.of(redisPid).orElse(null);
