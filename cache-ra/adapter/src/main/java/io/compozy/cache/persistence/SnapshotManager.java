@@ -301,7 +301,13 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             if (failingSince == null) {
                 failingSince = Instant.now();
             }
-            LOG.log(Level.WARNING, "Snapshot failed: " + e.getMessage(), e);
+            if (e instanceof PersistenceException) {
+                // A disk that is full or failing: the message says where and what; the trace adds nothing.
+                LOG.warning("Snapshot failed: " + e.getMessage());
+                LOG.log(Level.FINE, "Snapshot failure details", e);
+            } else {
+                LOG.log(Level.WARNING, "Snapshot failed: " + e.getMessage(), e);
+            }
             throw e;
         } finally {
             Files.deleteIfExists(rdb);

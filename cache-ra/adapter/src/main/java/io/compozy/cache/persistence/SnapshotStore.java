@@ -8,6 +8,7 @@ import com.sleepycat.je.Database;
 import com.sleepycat.je.DatabaseConfig;
 import com.sleepycat.je.DatabaseEntry;
 import com.sleepycat.je.DatabaseException;
+import com.sleepycat.je.DiskLimitException;
 import com.sleepycat.je.Durability;
 import com.sleepycat.je.Environment;
 import com.sleepycat.je.EnvironmentConfig;
@@ -60,6 +61,12 @@ import javax.crypto.AEADBadTagException;
  * thread, or the starting adapter before that thread has work; {@link #generations()} may be called
  * from any thread (JE handles are thread-safe). The snapshot thread is never interrupted: an interrupt
  * during JE I/O invalidates the whole environment.
+ *
+ * <p>A full or failing disk fails the snapshot being written, never the stored generations. Below
+ * {@link #FREE_DISK_FLOOR} free, JE refuses writes and stays usable; a write that fails anyway (the disk
+ * filled faster than JE looked, an I/O error) invalidates JE's environment, and the store reopens it at
+ * the next use, so snapshots work again once there is space without a server restart. The chunks of
+ * the failed generation are removed before the next one is written.
  */
 final class SnapshotStore implements AutoCloseable {
 
@@ -87,6 +94,11 @@ final class SnapshotStore implements AutoCloseable {
     private volatile Database generations;
     private volatile Database chunks;
     private long nextGeneration;
+    /** A write failed part-way: its chunks are removed before the next write. */
+    private boolean partialLeft;
+    /** The generations last listed, shown while the store cannot be reopened (they are on disk). */
+    private volatile List<StoredGeneration> listed = List.of();
+    private volatile boolean closed;
     /** The newest generation this store ever committed, from {@link #MARKER}; 0 when unknown. */
     private long committedNewest;
 
@@ -167,6 +179,11 @@ final class SnapshotStore implements AutoCloseable {
 
     /** The committed generations, newest first; a record that cannot be parsed is reported and skipped. */
     List<StoredGeneration> generations() {
+        try {
+            reopenIfInvalid();
+        } catch (PersistenceException e) {
+            return listed;
+        }
         List<StoredGeneration> found = new ArrayList<>();
         DatabaseEntry key = new DatabaseEntry();
         DatabaseEntry data = new DatabaseEntry();
@@ -181,6 +198,7 @@ final class SnapshotStore implements AutoCloseable {
                 }
             }
         }
+        listed = List.copyOf(found);
         return found;
     }
 
@@ -191,6 +209,81 @@ final class SnapshotStore implements AutoCloseable {
      */
     StoredGeneration write(final Path rdb, final Instant takenAt, final long keys, final String redisVersion,
                            final long startNanos) throws IOException {
+        try {
+            reopenIfInvalid();
+            if (partialLeft) {
+                // JE looks at the free space again only when it cleans; without this a disk that was
+                // freed would still count as full. Throws DiskLimitException while it is.
+                env.cleanLog();
+                removeOrphanChunks();
+                reclaimSpace();
+                partialLeft = false;
+            }
+            return writeGeneration(rdb, takenAt, keys, redisVersion, startNanos);
+        } catch (DatabaseException e) {
+            partialLeft = true;
+            throw writeFailure(e);
+        } catch (IOException | RuntimeException e) {
+            partialLeft = true;
+            throw e;
+        }
+    }
+
+    /**
+     * What a failed write tells the operator: the directory, the cause in plain words (JE's own message
+     * is a page of internals), and that the stored generations are kept.
+     */
+    private PersistenceException writeFailure(final DatabaseException e) {
+        return new PersistenceException("Cannot write the snapshot to " + dataDir + " (" + PersistenceSettings.DATA_DIR
+                + "): " + plainCause(e) + ". The generations already stored are kept; free space (or fix the disk)"
+                + " and the next snapshot retries", e);
+    }
+
+    private String plainCause(final Throwable e) {
+        if (e instanceof DiskLimitException) {
+            return "not enough free disk: " + dataDir.toFile().getUsableSpace() / (1024 * 1024) + " MiB free, and the"
+                    + " store keeps at least " + FREE_DISK_FLOOR / (1024 * 1024) + " MiB free";
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root instanceof IOException ? "I/O error: " + root.getMessage()
+                : e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+    }
+
+    private static String firstLine(final String message) {
+        String text = String.valueOf(message);
+        int end = text.indexOf('\n');
+        return end < 0 ? text : text.substring(0, end);
+    }
+
+    /**
+     * After JE invalidated the environment (an I/O error on write, e.g. ENOSPC), closes it and opens it
+     * again: recovery drops the uncommitted tail and the orphan chunks, the committed generations stay.
+     *
+     * @throws PersistenceException when it cannot be opened yet (the disk is still full or failing)
+     */
+    private synchronized void reopenIfInvalid() {
+        Environment current = env;
+        if (closed || current != null && current.isValid()) {
+            return;
+        }
+        LOG.warning("The snapshot store in " + dataDir + " failed on an earlier write; reopening it");
+        closeQuietly();
+        try {
+            openEnvironment();
+        } catch (PersistenceException e) {
+            closeQuietly();
+            throw new PersistenceException("Cannot reopen the snapshot store in " + dataDir + " ("
+                    + PersistenceSettings.DATA_DIR + ") after a failed write: " + plainCause(e.getCause() == null ? e
+                    : e.getCause()) + ". The generations already stored are kept; the next snapshot retries", e);
+        }
+        LOG.info("The snapshot store in " + dataDir + " is open again: " + generations().size() + " generation(s)");
+    }
+
+    private StoredGeneration writeGeneration(final Path rdb, final Instant takenAt, final long keys,
+                                             final String redisVersion, final long startNanos) throws IOException {
         long generation = nextGeneration++;
         long size = Files.size(rdb);
         int count = (int) ((size + CHUNK_BYTES - 1) / CHUNK_BYTES);
@@ -334,6 +427,7 @@ final class SnapshotStore implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         closeQuietly();
         OPEN.remove(dataDir);
     }
@@ -392,7 +486,7 @@ final class SnapshotStore implements AutoCloseable {
             deleteChunks(txn, orphan);
             txn.commit();
             LOG.info("Removed the chunks of snapshot generation " + orphan + " in " + dataDir
-                    + ": it was never committed (the server stopped while taking it)");
+                    + ": it was never committed (the server stopped, or the write failed, while taking it)");
         }
         return highest;
     }
@@ -485,11 +579,13 @@ final class SnapshotStore implements AutoCloseable {
         if (env != null) {
             handles.add(env::close);
         }
+        boolean failed = env != null && !env.isValid();
         for (AutoCloseable handle : handles) {
             try {
                 handle.close();
             } catch (Exception e) {
-                LOG.log(Level.WARNING, "Closing the snapshot store in " + dataDir, e);
+                // Closing an environment JE already invalidated rethrows the cause, already reported.
+                LOG.log(failed ? Level.FINE : Level.WARNING, "Closing the snapshot store in " + dataDir, e);
             }
         }
         chunks = null;

@@ -1,0 +1,122 @@
+package io.compozy.cache.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Random;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real JE store on a real small tmpfs (mounting needs root or CAP_SYS_ADMIN, as CI has): a full disk
+ * fails the generation being written, keeps the stored ones, and snapshots work again once there is
+ * space, without reopening the store by hand.
+ */
+class SnapshotDiskFullTest {
+
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path root;
+    Path mount;
+
+    @BeforeEach
+    void smallDisk() throws Exception {
+        mount = Files.createDirectories(root.resolve("disk"));
+        run("mount", "-t", "tmpfs", "-o", "size=100m,mode=0700", "tmpfs", mount.toString());
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        run("umount", mount.toString());
+    }
+
+    @Test
+    void aWriteThatHitsNoSpaceLeftFailsCleanlyAndTheStoreRecoversOnceThereIsSpace() throws Exception {
+        Path data = mount.resolve("data");
+        try (SnapshotStore store = SnapshotStore.open(data, Optional.empty())) {
+            StoredGeneration first = store.write(rdb(4 * MIB), Instant.now(), 1, "7.0.15", System.nanoTime());
+            // Another process fills the disk faster than JE looks at its free space: the write meets ENOSPC.
+            Path filler = mount.resolve("filler");
+            fill(filler, mount.toFile().getUsableSpace() - MIB);
+
+            assertWriteFails(store, 10 * MIB, data).hasMessageContaining("No space left on device");
+            assertThat(store.generations()).extracting(StoredGeneration::generation).containsExactly(1L);
+
+            Files.delete(filler);
+            StoredGeneration next = store.write(rdb(4 * MIB), Instant.now(), 1, "7.0.15", System.nanoTime());
+            store.verify(next);
+            store.verify(first);
+            assertThat(store.generations()).extracting(StoredGeneration::generation)
+                    .containsExactly(next.generation(), 1L);
+        }
+        try (SnapshotStore reopened = SnapshotStore.open(data, Optional.empty())) {
+            assertThat(reopened.generations()).hasSize(2);
+        }
+    }
+
+    @Test
+    void belowTheFreeDiskFloorWritesAreRefusedAndResumeWhenTheDiskGrows() throws Exception {
+        Path data = mount.resolve("data");
+        try (SnapshotStore store = SnapshotStore.open(data, Optional.empty())) {
+            store.write(rdb(4 * MIB), Instant.now(), 1, "7.0.15", System.nanoTime());
+
+            assertWriteFails(store, 40 * MIB, data).hasMessageContaining("not enough free disk")
+                    .hasMessageContaining("at least 64 MiB free");
+            assertThat(store.generations()).extracting(StoredGeneration::generation).containsExactly(1L);
+
+            run("mount", "-o", "remount,size=256m", mount.toString());
+            // JE looks at the free space again within its cleaner's wake-up interval (10 s).
+            StoredGeneration next = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptionsInstanceOf(PersistenceException.class)
+                    .until(() -> store.write(rdb(4 * MIB), Instant.now(), 1, "7.0.15", System.nanoTime()), g -> true);
+            store.verify(next);
+            assertThat(store.generations()).hasSize(2);
+        }
+    }
+
+    /** A write of {@code bytes} fails with a message naming the directory and keeping what is stored. */
+    private AbstractThrowableAssert<?, ? extends Throwable> assertWriteFails(final SnapshotStore store,
+            final int bytes, final Path data) throws IOException {
+        return assertThatThrownBy(() -> store.write(rdb(bytes), Instant.now(), 1, "7.0.15", System.nanoTime()))
+                .isInstanceOf(PersistenceException.class)
+                .hasMessageContaining(data.toRealPath().toString())
+                .hasMessageContaining("generations already stored are kept");
+    }
+
+    private Path rdb(final int bytes) throws IOException {
+        Path file = Files.createTempFile(root, "dump", ".rdb");
+        byte[] random = new byte[bytes];
+        new Random(bytes).nextBytes(random); // incompressible, like a real RDB of varied values
+        Files.write(file, random);
+        return file;
+    }
+
+    private static void fill(final Path file, final long bytes) throws IOException {
+        byte[] block = new byte[MIB];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long left = bytes; left > 0; left -= block.length) {
+                out.write(block, 0, (int) Math.min(block.length, left));
+            }
+        }
+    }
+
+    private static void run(final String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("%s needs root or CAP_SYS_ADMIN (CI runs as root): %s",
+                String.join(" ", command), output).isZero();
+    }
+}
