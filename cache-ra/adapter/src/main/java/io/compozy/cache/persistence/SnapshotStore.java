@@ -125,6 +125,7 @@ final class SnapshotStore implements AutoCloseable {
             throw inUse(dir, null);
         }
         long deadline = System.nanoTime() + PREVIOUS_INSTANCE_WAIT.toNanos();
+        boolean seenReleased = false;
         while (true) {
             SnapshotStore store = new SnapshotStore(dir, key.map(SnapshotCipher::new));
             try {
@@ -132,11 +133,15 @@ final class SnapshotStore implements AutoCloseable {
                 return store;
             } catch (RuntimeException e) {
                 store.closeQuietly();
-                if (!(e.getCause() instanceof EnvironmentLockedException) || !heldByThisProcess(dir)
-                        || System.nanoTime() > deadline || !pause()) {
+                // While this JVM holds the lock, and once more after seeing it released: the old instance may
+                // have closed the store between our attempt and the check.
+                boolean held = heldByThisProcess(dir);
+                boolean retry = e.getCause() instanceof EnvironmentLockedException && (held || !seenReleased);
+                if (!retry || System.nanoTime() > deadline || !pause()) {
                     OPEN.remove(dir);
                     throw e;
                 }
+                seenReleased = !held;
                 // Liberty starts a replaced RAR while the previous instance still stops (final snapshot, close).
                 LOG.fine(() -> "waiting for the previous adapter instance in this server to release " + dir);
             }
