@@ -115,6 +115,7 @@ class HotRedeployIT {
     private static void restartAdapter(final String round) throws IOException {
         int starts = count("Compozy cache started");
         int updates = count("CWWKZ0003I");
+        int timers = count("Snapshot timer started");
         Path rar = TestServer.wlpDir().resolve("usr/shared/resources/compozy-cache-ra.rar");
         Files.setLastModifiedTime(rar, FileTime.from(Instant.now()));
         // Liberty restarts the application that uses the adapter too, sometimes before the adapter is up.
@@ -123,6 +124,9 @@ class HotRedeployIT {
                 .until(() -> count("Compozy cache started") > starts && count("CWWKZ0003I") > updates);
         assertThat(LibertyProcess.messages()).as("the new adapter instance waited for the old one's store")
                 .doesNotContain("is in use by another server");
+        // Even when the application came up before the adapter, its periodic snapshots start once it is up.
+        await("the snapshot timer restarted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> count("Snapshot timer started") > timers);
         awaitWorking(round);
     }
 

@@ -10,6 +10,7 @@ import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.Timeout;
+import jakarta.ejb.Timer;
 import jakarta.ejb.TimerConfig;
 import jakarta.ejb.TimerService;
 import jakarta.inject.Inject;
@@ -37,7 +38,11 @@ public class SnapshotTimer {
     @Inject
     CacheConnections cache;
 
+    private static final Duration RETRY = Duration.ofSeconds(5);
+    private static final String RETRY_INFO = "retry-schedule";
+
     private volatile Persistence persistence;
+    private volatile boolean waitingForCache;
 
     @PostConstruct
     void schedule() {
@@ -45,8 +50,14 @@ public class SnapshotTimer {
         try {
             found = cache.call(CacheConnection::persistence);
         } catch (RuntimeException e) {
-            // The adapter did not start; /api/admin/status says why. The application still deploys.
-            LOG.warning("No snapshot timer: the cache is not available (" + e.getMessage() + ")");
+            // The adapter is not (yet) up: when Liberty restarts the adapter it may start this application
+            // first. Try again until it is; /api/admin/status says why meanwhile.
+            if (!waitingForCache) {
+                LOG.warning("No snapshot timer yet: the cache is not available (" + e.getMessage() + "); trying"
+                        + " again every " + RETRY.toSeconds() + " s");
+                waitingForCache = true;
+            }
+            timerService.createSingleActionTimer(RETRY.toMillis(), new TimerConfig(RETRY_INFO, false));
             return;
         }
         if (found.isEmpty()) {
@@ -61,7 +72,11 @@ public class SnapshotTimer {
     }
 
     @Timeout
-    void tick() {
+    void tick(final Timer timer) {
+        if (RETRY_INFO.equals(timer.getInfo())) {
+            schedule();
+            return;
+        }
         Persistence current = persistence;
         if (current == null) {
             return;
