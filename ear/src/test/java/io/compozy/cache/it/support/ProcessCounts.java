@@ -24,6 +24,19 @@ public final class ProcessCounts {
         return entries(Path.of("/proc", Long.toString(pid), "task")).size();
     }
 
+    /** The process's threads by name (/proc/PID/task/N/comm: the JVM gives each native thread its Java name, cut to 15 characters). */
+    public static java.util.Map<String, Long> threadNames(final long pid) {
+        java.util.Map<String, Long> names = new java.util.TreeMap<>();
+        for (Path task : entries(Path.of("/proc", Long.toString(pid), "task"))) {
+            try {
+                names.merge(Files.readString(task.resolve("comm")).strip().replaceAll("[0-9]+$", "N"), 1L, Long::sum);
+            } catch (IOException e) {
+                // the thread ended meanwhile
+            }
+        }
+        return names;
+    }
+
     /** The process's open file descriptors (/proc/PID/fd). */
     public static int fileDescriptors(final long pid) {
         return entries(Path.of("/proc", Long.toString(pid), "fd")).size();
