@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.redisson.client.protocol.RedisCommand;
+import org.redisson.client.protocol.RedisCommands;
+import org.redisson.client.protocol.RedisStrictCommand;
 
 /**
  * Standalone persistence: restores the newest valid generation when the embedded redis-server starts,
@@ -45,6 +48,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private static final long POLL_START_MS = 5;
     private static final long POLL_MAX_MS = 100;
     private static final long STOP_WAIT_MINUTES = 10;
+    /** BGSAVE keeping its status reply, which tells whether the save started (RedisCommands.BGSAVE drops it). */
+    private static final RedisCommand<String> BGSAVE = new RedisStrictCommand<>("BGSAVE");
 
     private final PersistenceSettings settings;
     private final SnapshotStore store;
@@ -323,19 +328,21 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
      * recorded at the fork ({@code current_save_keys_total}) before the child can be reaped.
      */
     private static Capture bgsave(final EmbeddedRedisServer server) throws IOException {
-        try (RespConnection redis = RespConnection.open(server.host(), server.port(), server.password())) {
-            List<Object> replies = redis.pipeline(List.of(
-                    new String[] {"BGSAVE"}, new String[] {"INFO", "persistence"}, new String[] {"INFO", "server"}));
+        try (ControlConnection redis = ControlConnection.open(server.host(), server.port(), server.password())) {
+            var bgsave = redis.command(BGSAVE);
+            var persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
+            var about = redis.command(RedisCommands.INFO_SERVER);
+            redis.pipeline(bgsave, persistence, about);
             Instant takenAt = Instant.now();
-            if (!String.valueOf(replies.get(0)).startsWith("Background saving started")) {
-                throw new IOException("BGSAVE did not start: " + replies.get(0));
+            String started = bgsave.getPromise().join();
+            if (!String.valueOf(started).startsWith("Background saving started")) {
+                throw new IOException("BGSAVE did not start: " + started);
             }
-            Map<String, String> persistence = RespConnection.parseInfo((String) replies.get(1));
-            long keys = Long.parseLong(persistence.getOrDefault("current_save_keys_total", "-1"));
-            String version = RespConnection.parseInfo((String) replies.get(2)).getOrDefault("redis_version", "?");
+            long keys = Long.parseLong(persistence.getPromise().join().getOrDefault("current_save_keys_total", "-1"));
+            String version = about.getPromise().join().getOrDefault("redis_version", "?");
             long pause = POLL_START_MS;
             while (true) {
-                Map<String, String> state = redis.info("persistence");
+                Map<String, String> state = redis.sync(RedisCommands.INFO_PERSISTENCE);
                 if ("0".equals(state.get("rdb_bgsave_in_progress"))) {
                     if (!"ok".equals(state.get("rdb_last_bgsave_status"))) {
                         throw new IOException("BGSAVE failed (rdb_last_bgsave_status="
@@ -360,8 +367,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                                     final long startNanos) {
         String loaded = "?";
         String expired = "?";
-        try (RespConnection redis = RespConnection.open(server.host(), server.port(), server.password())) {
-            Map<String, String> info = redis.info("persistence");
+        try (ControlConnection redis = ControlConnection.open(server.host(), server.port(), server.password())) {
+            Map<String, String> info = redis.sync(RedisCommands.INFO_PERSISTENCE);
             loaded = info.getOrDefault("rdb_last_load_keys_loaded", "?");
             expired = info.getOrDefault("rdb_last_load_keys_expired", "?");
         } catch (IOException e) {
