@@ -67,7 +67,7 @@ class SnapshotMonitoringTest {
                 Map.of(PersistenceSettings.SLOW_SNAPSHOT_THRESHOLD, "1ms"));
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             call(redis, "SET", "k", "v");
             manager.snapshot().orElseThrow();
         }
@@ -97,7 +97,7 @@ class SnapshotMonitoringTest {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             manager.snapshot().orElseThrow();
             assertThat(manager.status().failingSince()).isEmpty();
             for (int i = 0; i < 20; i++) {
@@ -136,7 +136,7 @@ class SnapshotMonitoringTest {
         for (int run = 0; run < 2; run++) { // the second run restores, decrypting
             try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
                  EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-                 RespConnection redis = connect(server)) {
+                 ControlConnection redis = connect(server)) {
                 call(redis, "SET", "k" + run, "v");
                 manager.snapshot().orElseThrow();
                 manager.snapshotOnShutdown();

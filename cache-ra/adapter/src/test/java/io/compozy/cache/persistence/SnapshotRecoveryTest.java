@@ -37,7 +37,7 @@ class SnapshotRecoveryTest {
         settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             // Random values (incompressible) make the chunks most of the store's bytes.
             String blob = randomText(2_000);
             for (int i = 0; i < 1_500; i++) {
@@ -60,7 +60,7 @@ class SnapshotRecoveryTest {
         }
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(call(redis, "GET", "version")).isEqualTo("first");
             assertThat(Standalone.dbsize(redis)).isEqualTo(1_501);
             PersistenceStatus status = manager.status();
@@ -81,7 +81,7 @@ class SnapshotRecoveryTest {
         }
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(call(redis, "GET", "version")).isEqualTo("second");
             assertThat(manager.status().generationsSkippedOnRestore()).isEqualTo(1);
         }
@@ -164,7 +164,7 @@ class SnapshotRecoveryTest {
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
-            try (server; RespConnection redis = connect(server)) {
+            try (server; ControlConnection redis = connect(server)) {
                 assertThat(call(redis, "GET", "version")).isIn("first", "second");
                 assertThat(Standalone.dbsize(redis)).isEqualTo(1_501);
             }

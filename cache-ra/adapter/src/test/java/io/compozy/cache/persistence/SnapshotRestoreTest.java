@@ -38,7 +38,7 @@ class SnapshotRestoreTest {
         long shortExpiresAt;
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-            try (RespConnection redis = connect(server)) {
+            try (ControlConnection redis = connect(server)) {
                 call(redis, "SET", "string", "hello");
                 call(redis, "HSET", "hash", "f1", "v1", "f2", "v2");
                 call(redis, "RPUSH", "list", "a", "b", "c", "a");
@@ -80,7 +80,7 @@ class SnapshotRestoreTest {
 
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
             try (EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-                 RespConnection redis = connect(server)) {
+                 ControlConnection redis = connect(server)) {
                 assertThat(contents(redis)).isEqualTo(before);
                 assertThat((Long) call(redis, "EXISTS", "ttl:short")).isZero();
                 assertThat((Long) call(redis, "PTTL", "ttl:long")).isBetween(3_500_000L, 3_600_000L);
@@ -101,7 +101,7 @@ class SnapshotRestoreTest {
         CacheSettings.Standalone settings = Standalone.settings(root, Map.of(PersistenceSettings.RETAIN, "2"));
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             for (int i = 1; i <= 4; i++) {
                 call(redis, "SET", "counter", Integer.toString(i));
                 manager.snapshot().orElseThrow();
@@ -111,7 +111,7 @@ class SnapshotRestoreTest {
         }
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(call(redis, "GET", "counter")).isEqualTo("4");
             // Numbering continues after a restart: generation 5, never a reused number.
             assertThat(manager.snapshot().orElseThrow().generation()).isEqualTo(5);
@@ -123,7 +123,7 @@ class SnapshotRestoreTest {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             call(redis, "SET", "k", "v");
             manager.snapshot().orElseThrow();
         }
@@ -131,7 +131,7 @@ class SnapshotRestoreTest {
                 Map.of(PersistenceSettings.RESTORE_ON_STARTUP, "false"));
         try (SnapshotManager manager = SnapshotManager.open(noRestore.persistence());
              EmbeddedRedisServer server = manager.startServer(noRestore, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(Standalone.dbsize(redis)).isZero();
             assertThat(manager.generations()).hasSize(1);
         }
@@ -145,7 +145,7 @@ class SnapshotRestoreTest {
         String secretValue = "plain-text-that-must-not-reach-the-disk";
         try (SnapshotManager manager = SnapshotManager.open(encrypted.persistence());
              EmbeddedRedisServer server = manager.startServer(encrypted, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             call(redis, "SET", "secret", secretValue);
             assertThat(manager.snapshot().orElseThrow().encrypted()).isTrue();
         }
@@ -153,7 +153,7 @@ class SnapshotRestoreTest {
 
         try (SnapshotManager manager = SnapshotManager.open(encrypted.persistence());
              EmbeddedRedisServer server = manager.startServer(encrypted, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(call(redis, "GET", "secret")).isEqualTo(secretValue);
         }
 
@@ -174,7 +174,7 @@ class SnapshotRestoreTest {
         // The failed starts changed nothing: the right key still restores.
         try (SnapshotManager manager = SnapshotManager.open(encrypted.persistence());
              EmbeddedRedisServer server = manager.startServer(encrypted, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             assertThat(call(redis, "GET", "secret")).isEqualTo(secretValue);
         }
     }
@@ -185,7 +185,7 @@ class SnapshotRestoreTest {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             call(redis, "SET", "visible", "plain-text-visible-on-disk");
             assertThat(manager.snapshot().orElseThrow().encrypted()).isFalse();
         }

@@ -2,6 +2,7 @@ package io.compozy.cache.persistence;
 
 import static io.compozy.cache.persistence.Standalone.call;
 import static io.compozy.cache.persistence.Standalone.connect;
+import static io.compozy.cache.persistence.Standalone.raw;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.redisson.client.protocol.CommandData;
 
 /** Snapshots taken while clients write: one consistent cut, no pause, no overlap. */
 class SnapshotUnderLoadTest {
@@ -45,7 +47,7 @@ class SnapshotUnderLoadTest {
                 final boolean lua = w % 2 == 0;
                 final String prefix = lua ? "lua:" : "multi:";
                 writers.add(CompletableFuture.runAsync(() -> {
-                    try (RespConnection redis = connect(server)) {
+                    try (ControlConnection redis = connect(server)) {
                         String[] keys = new String[GROUP];
                         Arrays.setAll(keys, i -> prefix + "{g}:" + i);
                         for (long n = 1; !stop.get(); n++) {
@@ -59,13 +61,13 @@ class SnapshotUnderLoadTest {
                                 eval[eval.length - 1] = value;
                                 call(redis, eval);
                             } else {
-                                List<String[]> tx = new ArrayList<>();
-                                tx.add(new String[] {"MULTI"});
+                                List<CommandData<?, ?>> tx = new ArrayList<>();
+                                tx.add(redis.command(raw("MULTI")));
                                 for (String key : keys) {
-                                    tx.add(new String[] {"SET", key, value});
+                                    tx.add(redis.command(raw("SET"), key, value));
                                 }
-                                tx.add(new String[] {"EXEC"});
-                                redis.pipeline(tx);
+                                tx.add(redis.command(raw("EXEC")));
+                                redis.pipeline(tx.toArray(CommandData<?, ?>[]::new));
                             }
                             writes.incrementAndGet();
                         }
@@ -90,7 +92,7 @@ class SnapshotUnderLoadTest {
             assertThat(generations).hasSize(5);
             for (StoredGeneration generation : generations) {
                 try (EmbeddedRedisServer server = Standalone.startOn(store, generation, settings);
-                     RespConnection redis = connect(server)) {
+                     ControlConnection redis = connect(server)) {
                     for (String prefix : List.of("lua:", "multi:")) {
                         List<Object> values = new ArrayList<>();
                         for (int i = 0; i < GROUP; i++) {
@@ -111,7 +113,7 @@ class SnapshotUnderLoadTest {
         SnapshotInfo info;
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-             RespConnection redis = connect(server)) {
+             ControlConnection redis = connect(server)) {
             long fill = System.nanoTime();
             String script = "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do"
                     + " redis.call('SET', 'key:' .. i, 'value-' .. i) end return 1";
@@ -123,7 +125,7 @@ class SnapshotUnderLoadTest {
             AtomicBoolean probing = new AtomicBoolean(true);
             ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
             CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> {
-                try (RespConnection client = connect(server)) {
+                try (ControlConnection client = connect(server)) {
                     for (int i = 0; probing.get(); i++) {
                         long t = System.nanoTime();
                         call(client, "SET", "probe:" + (i % 100), "x");
@@ -156,7 +158,7 @@ class SnapshotUnderLoadTest {
         try (SnapshotManager manager = SnapshotManager.open(again.persistence())) {
             long start = System.nanoTime();
             try (EmbeddedRedisServer server = manager.startServer(again, Standalone.PUMP);
-                 RespConnection redis = connect(server)) {
+                 ControlConnection redis = connect(server)) {
                 long restoreMs = (System.nanoTime() - start) / 1_000_000;
                 System.out.printf("restore of %,d keys (%,d bytes) until the server answers: %d ms%n",
                         info.keys(), info.bytes(), restoreMs);

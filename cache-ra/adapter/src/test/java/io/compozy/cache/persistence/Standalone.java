@@ -8,14 +8,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
+import org.redisson.client.protocol.RedisCommand;
+import org.redisson.client.protocol.RedisCommands;
 
-/** Real standalone parts for the tests: settings in a temp dir, the embedded server, raw RESP access. */
+/** Real standalone parts for the tests: settings in a temp dir, the embedded server, raw command access. */
 final class Standalone {
 
     static final Executor PUMP = task -> {
@@ -42,24 +45,29 @@ final class Standalone {
         return settings(root, Map.of());
     }
 
-    static RespConnection connect(final EmbeddedRedisServer server) {
+    static ControlConnection connect(final EmbeddedRedisServer server) {
         try {
-            return RespConnection.open(server.host(), server.port(), server.password());
+            return ControlConnection.open(server.host(), server.port(), server.password());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A command whose reply stays as Redis sent it: String, Long, List or null. */
+    static RedisCommand<Object> raw(final String name) {
+        return new RedisCommand<>(name);
     }
 
     /** Runs one command, unchecked. */
-    static Object call(final RespConnection redis, final String... command) {
+    static Object call(final ControlConnection redis, final String... command) {
         try {
-            return redis.call(command);
+            return redis.sync(raw(command[0]), (Object[]) Arrays.copyOfRange(command, 1, command.length));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    static long dbsize(final RespConnection redis) {
+    static long dbsize(final ControlConnection redis) {
         return (Long) call(redis, "DBSIZE");
     }
 
@@ -74,7 +82,7 @@ final class Standalone {
      * servers. TTLs are compared separately, since they tick.
      */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> contents(final RespConnection redis) {
+    static Map<String, Object> contents(final ControlConnection redis) {
         Map<String, Object> all = new TreeMap<>();
         for (Object key : (List<Object>) call(redis, "KEYS", "*")) {
             String name = (String) key;
@@ -103,9 +111,9 @@ final class Standalone {
     }
 
     /** {@code INFO persistence} of a server, parsed. */
-    static Map<String, String> persistenceInfo(final RespConnection redis) {
+    static Map<String, String> persistenceInfo(final ControlConnection redis) {
         try {
-            return redis.info("persistence");
+            return redis.sync(RedisCommands.INFO_PERSISTENCE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
