@@ -363,7 +363,7 @@ public final class Bench {
     private static Object bgsaveAndWait(final EmbeddedRedisServer server) {
         try {
             redisCli(server, "BGSAVE");
-            while (!redisCliOutput(server, "INFO", "persistence").contains("rdb_bgsave_in_progress:0")) {
+            while (!redisCli(server, "INFO", "persistence").contains("rdb_bgsave_in_progress:0")) {
                 Thread.sleep(20);
             }
             return null;
@@ -442,11 +442,8 @@ public final class Bench {
         return CacheSettings.load(ConfigLookup.of(values));
     }
 
-    private static void redisCli(final EmbeddedRedisServer server, final String... command) throws Exception {
-        redisCliOutput(server, command);
-    }
-
-    private static String redisCliOutput(final EmbeddedRedisServer server, final String... command) throws Exception {
+    /** Runs one redis-cli command against the server and returns what it printed. */
+    private static String redisCli(final EmbeddedRedisServer server, final String... command) throws Exception {
         List<String> args = new ArrayList<>(List.of("redis-cli", "-h", server.host(), "-p",
                 Integer.toString(server.port()), "--no-auth-warning", "-a", server.password().reveal()));
         args.addAll(List.of(command));
