@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "Lock manager". */
+/** docs/stores.md, "Lock manager". */
 public abstract class LockManagerContract extends StoreContract {
 
     private LockManager locks;

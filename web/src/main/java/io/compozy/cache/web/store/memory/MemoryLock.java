@@ -2,7 +2,7 @@ package io.compozy.cache.web.store.memory;
 
 import java.time.Duration;
 
-/** The locks taken around memory operations, with their key suffix and TTL from stores.md. */
+/** The locks taken around memory operations, with their key suffix and TTL from docs/stores.md. */
 public enum MemoryLock {
     APPEND(":append_lock", Duration.ofSeconds(30)),
     CLEAR(":clear_lock", Duration.ofSeconds(10)),
