@@ -41,6 +41,13 @@ class RestApiIT {
     private final String unique = UUID.randomUUID().toString().substring(0, 8);
 
     @Test
+    void pingAnswersAConstantWithoutTheStores() {
+        HttpResponse<String> pong = Api.get("ping");
+        assertThat(pong.statusCode()).isEqualTo(200);
+        assertThat(pong.body()).isEqualTo("{\"pong\":true}");
+    }
+
+    @Test
     void memoryAppendReadTrimReplaceDelete() {
         String key = "it-chat-" + unique;
         HttpResponse<String> appended = Api.post("memory/" + key + "/messages",
