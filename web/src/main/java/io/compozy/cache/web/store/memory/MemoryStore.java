@@ -25,7 +25,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Conversation history (see stores.md, "Memory store"). Keys are {@code {prefix}{key}}; a {@code :}
+ * Conversation history (see docs/stores.md, "Memory store"). Keys are {@code {prefix}{key}}; a {@code :}
  * is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
  * concurrent appends never lose a message or a count.
  *
