@@ -4,6 +4,7 @@ import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.Secret;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.SnapshotManager;
@@ -101,7 +102,8 @@ public final class CacheBackend implements AutoCloseable {
         }
         String uri = "redis://" + server.host() + ":" + server.port();
         try {
-            RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0);
+            RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0,
+                    Optional.empty());
             String version = pingAndVersion(client, uri);
             return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
                     server.port(), 0, false, version, server.pid(), 0), Optional.of(server), persistence,
@@ -119,8 +121,9 @@ public final class CacheBackend implements AutoCloseable {
         RedissonClient client;
         try {
             client = createClient(address.redissonUri(), settings.username(), settings.password(),
-                    address.database());
+                    address.database(), Optional.of(settings.tls()).filter(tls -> address.tls()));
         } catch (RuntimeException e) {
+            tlsFailure(settings, e);
             throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
                     + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
@@ -132,8 +135,20 @@ public final class CacheBackend implements AutoCloseable {
                     Optional.empty(), Optional.empty(), pump);
         } catch (RuntimeException e) {
             client.shutdown();
+            tlsFailure(settings, e);
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
                     + ") did not answer: " + rootMessage(e), e);
+        }
+    }
+
+    /** On a rediss:// address, a refused TLS handshake is reported as what it is (unknown CA, name, client certificate). */
+    private static void tlsFailure(final CacheSettings settings, final RuntimeException e) {
+        var address = settings.address();
+        if (address.tls()) {
+            settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
+                throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
+                        + CacheSettings.ADDR + ") failed: " + problem, e);
+            });
         }
     }
 
@@ -277,7 +292,8 @@ public final class CacheBackend implements AutoCloseable {
     }
 
     private static RedissonClient createClient(final String uri, final Optional<String> username,
-                                               final Optional<Secret> password, final int database) {
+                                               final Optional<Secret> password, final int database,
+                                               final Optional<TlsSettings> tls) {
         Config config = new Config();
         // Strings on the wire: any application, in any language, can read what the stores write.
         config.setCodec(StringCodec.INSTANCE);
@@ -299,6 +315,7 @@ public final class CacheBackend implements AutoCloseable {
                 .setSubscriptionConnectionMinimumIdleSize(1);
         username.ifPresent(server::setUsername);
         password.map(Secret::reveal).ifPresent(server::setPassword);
+        tls.ifPresent(settings -> settings.configure(server));
         return Redisson.create(config);
     }
 
