@@ -59,6 +59,20 @@ class TlsSettingsTest {
                 TlsSettings.KEY_FILE, pki.clientCert().toString()), TlsSettings.KEY_FILE, "holds no PEM private key");
     }
 
+    /** What {@code openssl pkcs12} writes when exporting from a Liberty key store (docs/security.md). */
+    @Test
+    void textAroundThePemBlocksIsIgnored() throws IOException {
+        Path exported = temp.resolve("exported.pem");
+        Files.writeString(exported, "Bag Attributes\n    friendlyName: compozy\nsubject=CN = compozy-cache-test-client\n"
+                + Files.readString(pki.clientCert()));
+        Path key = temp.resolve("exported-key.pem");
+        Files.writeString(key, "Bag Attributes\n    localKeyID: 01\nKey Attributes: <No Attributes>\n"
+                + Files.readString(pki.clientKey()));
+        TlsSettings tls = TlsSettings.load(ConfigLookup.of(Map.of(TlsSettings.CA_FILE, pki.caFile().toString(),
+                TlsSettings.CERT_FILE, exported.toString(), TlsSettings.KEY_FILE, key.toString())));
+        assertThat(tls.certFile()).contains(exported);
+    }
+
     @Test
     void aKeyThatDoesNotMatchTheCertificateIsRefused() {
         assertInvalid(Map.of(TlsSettings.CERT_FILE, pki.clientCert().toString(),

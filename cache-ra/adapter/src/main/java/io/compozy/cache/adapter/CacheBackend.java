@@ -118,12 +118,12 @@ public final class CacheBackend implements AutoCloseable {
 
     private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
         var address = settings.address();
+        checkTlsHandshake(settings);
         RedissonClient client;
         try {
             client = createClient(address.redissonUri(), settings.username(), settings.password(),
                     address.database(), Optional.of(settings.tls()).filter(tls -> address.tls()));
         } catch (RuntimeException e) {
-            tlsFailure(settings, e);
             throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
                     + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
@@ -135,19 +135,21 @@ public final class CacheBackend implements AutoCloseable {
                     Optional.empty(), Optional.empty(), pump);
         } catch (RuntimeException e) {
             client.shutdown();
-            tlsFailure(settings, e);
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
                     + ") did not answer: " + rootMessage(e), e);
         }
     }
 
-    /** On a rediss:// address, a refused TLS handshake is reported as what it is (unknown CA, name, client certificate). */
-    private static void tlsFailure(final CacheSettings settings, final RuntimeException e) {
+    /**
+     * On a rediss:// address, one handshake before the client exists: Redisson reports a refused handshake as a
+     * generic connect error or, when the server wants a client certificate, as AUTH timeouts after seconds.
+     */
+    private static void checkTlsHandshake(final CacheSettings settings) {
         var address = settings.address();
         if (address.tls()) {
             settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
                 throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
-                        + CacheSettings.ADDR + ") failed: " + problem, e);
+                        + CacheSettings.ADDR + ") failed: " + problem, null);
             });
         }
     }

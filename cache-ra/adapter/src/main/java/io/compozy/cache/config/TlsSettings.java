@@ -3,6 +3,7 @@ package io.compozy.cache.config;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -159,8 +160,8 @@ public final class TlsSettings {
 
     /**
      * Why a TLS connection to {@code host:port} fails with these settings, in the operator's terms, or empty
-     * when the handshake succeeds. Run after a failed connect: Redisson reports a refused handshake as a
-     * generic connect error or a command timeout. Opens one TLS connection and sends nothing over it.
+     * when it succeeds or fails for a reason that is not TLS's (nothing listens there: the caller's own
+     * connect reports that). Opens one TLS connection and sends one PING over it.
      */
     public Optional<String> handshakeProblem(final String host, final int port) {
         try {
@@ -175,7 +176,10 @@ public final class TlsSettings {
                 socket.setSSLParameters(parameters);
                 socket.startHandshake();
                 // With TLS 1.3 the server checks the client's certificate after the handshake and answers with
-                // an alert: read it. A server that is content sends nothing until it gets a command.
+                // an alert. A command makes a content server answer at once (NOAUTH or PONG), so the first
+                // byte read is either the alert or that answer, with no wait.
+                socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
                 socket.getInputStream().read();
                 return Optional.empty();
             }
