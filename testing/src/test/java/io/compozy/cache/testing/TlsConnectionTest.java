@@ -32,26 +32,25 @@ import org.redisson.api.RedissonClient;
  */
 class TlsConnectionTest {
 
+    private static TlsTestServers servers;
     private static TestCertificates pki;
-    /** Requires client certificates ({@code tls-auth-clients yes}). */
+    /** {@code tls-auth-clients yes}. */
     private static TlsRedisServer mutual;
-    /** Presents a certificate for another host name; client certificates optional. */
+    /** Presents a certificate for another host name. */
     private static TlsRedisServer wrongName;
 
     @BeforeAll
     static void startServers() {
-        pki = TestCertificates.generate();
-        mutual = TlsRedisServer.start(pki.serverCert(), pki.serverKey(), pki.caFile(), true);
-        wrongName = TlsRedisServer.start(pki.wrongHostCert(), pki.wrongHostKey(), pki.caFile(), false);
+        servers = TlsTestServers.start();
+        pki = servers.pki();
+        mutual = servers.mutual();
+        wrongName = servers.wrongName();
     }
 
     @AfterAll
     static void stopServers() {
-        if (mutual != null) {
-            mutual.close();
-        }
-        if (wrongName != null) {
-            wrongName.close();
+        if (servers != null) {
+            servers.close();
         }
     }
 

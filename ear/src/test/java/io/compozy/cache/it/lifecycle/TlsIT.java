@@ -10,6 +10,7 @@ import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.ShippedServerPerTest;
 import io.compozy.cache.testing.TestCertificates;
 import io.compozy.cache.testing.TlsRedisServer;
+import io.compozy.cache.testing.TlsTestServers;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
@@ -39,6 +40,7 @@ class TlsIT {
     /** This suite's own database index on its own servers. */
     private static final int DATABASE = 13;
 
+    private static TlsTestServers servers;
     private static TestCertificates pki;
     /** {@code tls-auth-clients yes}. */
     private static TlsRedisServer mutual;
@@ -47,18 +49,16 @@ class TlsIT {
 
     @BeforeAll
     static void startServers() {
-        pki = TestCertificates.generate();
-        mutual = TlsRedisServer.start(pki.serverCert(), pki.serverKey(), pki.caFile(), true);
-        wrongName = TlsRedisServer.start(pki.wrongHostCert(), pki.wrongHostKey(), pki.caFile(), false);
+        servers = TlsTestServers.start();
+        pki = servers.pki();
+        mutual = servers.mutual();
+        wrongName = servers.wrongName();
     }
 
     @AfterAll
     static void stopServers() {
-        if (mutual != null) {
-            mutual.close();
-        }
-        if (wrongName != null) {
-            wrongName.close();
+        if (servers != null) {
+            servers.close();
         }
     }
 
