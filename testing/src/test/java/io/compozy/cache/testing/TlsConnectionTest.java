@@ -7,6 +7,7 @@ import io.compozy.cache.adapter.CacheBackend;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.TlsSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,6 +114,20 @@ class TlsConnectionTest {
                 .hasMessage("Distributed mode: TLS handshake with Redis at " + mutual.address(0) + " (redis.addr)"
                         + " failed: the server requires a client certificate (tls-auth-clients yes): set"
                         + " redis.tls.cert_file and redis.tls.key_file");
+    }
+
+    @Test
+    void aPlainRedisOnARedissAddressIsNamedAsSuch() {
+        try (EmbeddedRedisServer plain = TestRedis.startEmbedded()) {
+            String address = "rediss://" + plain.host() + ":" + plain.port() + "/0";
+            Map<String, String> config = new HashMap<>(Map.of("redis.mode", "distributed", CacheSettings.ADDR, address,
+                    CacheSettings.PASSWORD, plain.password().reveal()));
+            assertThatThrownBy(() -> CacheBackend.start(CacheSettings.load(ConfigLookup.of(config)), Runnable::run))
+                    .hasMessageStartingWith("Distributed mode: TLS handshake with Redis at " + address
+                            + " (redis.addr) failed: no answer to the TLS handshake within 5 s: is " + plain.port()
+                            + " the server's tls-port, not its plain port?")
+                    .hasMessageNotContaining(plain.password().reveal());
+        }
     }
 
     @Test

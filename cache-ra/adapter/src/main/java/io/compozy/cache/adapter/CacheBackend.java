@@ -118,12 +118,13 @@ public final class CacheBackend implements AutoCloseable {
 
     private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
         var address = settings.address();
-        checkTlsHandshake(settings);
+        checkTlsHandshake(settings, null);
         RedissonClient client;
         try {
             client = createClient(address.redissonUri(), settings.username(), settings.password(),
                     address.database(), Optional.of(settings.tls()).filter(tls -> address.tls()));
         } catch (RuntimeException e) {
+            checkTlsHandshake(settings, e); // again: on a loaded machine the first check may have seen no alert in time
             throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
                     + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
@@ -141,15 +142,16 @@ public final class CacheBackend implements AutoCloseable {
     }
 
     /**
-     * On a rediss:// address, one handshake before the client exists: Redisson reports a refused handshake as a
-     * generic connect error or, when the server wants a client certificate, as AUTH timeouts after seconds.
+     * On a rediss:// address, one handshake of our own: Redisson reports a refused handshake as a generic
+     * connect error or, when the server wants a client certificate, as AUTH timeouts after seconds. Made before
+     * the client exists (to fail at once) and after it failed to connect (to say why).
      */
-    private static void checkTlsHandshake(final CacheSettings settings) {
+    private static void checkTlsHandshake(final CacheSettings settings, final RuntimeException cause) {
         var address = settings.address();
         if (address.tls()) {
             settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
                 throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
-                        + CacheSettings.ADDR + ") failed: " + problem, null);
+                        + CacheSettings.ADDR + ") failed: " + problem, cause);
             });
         }
     }

@@ -43,8 +43,8 @@ public final class TlsSettings {
 
     static final String DEFAULT_VERIFY_HOSTNAME = "true";
 
-    /** Connect and read timeout of {@link #handshakeProblem}: enough for a loaded machine, short for a start. */
-    private static final int HANDSHAKE_TIMEOUT_MS = 2_000;
+    /** Connect and read timeout of {@link #handshakeProblem}: Redisson's connect timeout, enough on a loaded machine. */
+    private static final int HANDSHAKE_TIMEOUT_MS = 5_000;
     private static final Logger LOG = Logger.getLogger(TlsSettings.class.getName());
 
     private final Optional<Path> caFile;
@@ -174,7 +174,13 @@ public final class TlsSettings {
                 SSLParameters parameters = socket.getSSLParameters();
                 parameters.setEndpointIdentificationAlgorithm(verifyHostname ? "HTTPS" : null);
                 socket.setSSLParameters(parameters);
-                socket.startHandshake();
+                try {
+                    socket.startHandshake();
+                } catch (SocketTimeoutException e) {
+                    // A plain Redis reads the ClientHello as the start of a command and waits for its end.
+                    return Optional.of("no answer to the TLS handshake within " + HANDSHAKE_TIMEOUT_MS / 1000
+                            + " s: is " + port + " the server's tls-port, not its plain port?");
+                }
                 // With TLS 1.3 the server checks the client's certificate after the handshake and answers with
                 // an alert. A command makes a content server answer at once (NOAUTH or PONG), so the first
                 // byte read is either the alert or that answer, with no wait.
@@ -215,6 +221,10 @@ public final class TlsSettings {
                             + "): its tls-ca-cert-file must hold the CA that signed it"
                     : "the server requires a client certificate (" + message + "): set " + CERT_FILE + " and "
                             + KEY_FILE;
+        }
+        if (message.contains("Unsupported or unrecognized SSL message") || message.contains("plaintext")) {
+            return "the server does not speak TLS on this port (" + message + "); use redis:// for a plain port,"
+                    + " or the server's tls-port";
         }
         if (message.contains("expired") || message.contains("validity")) {
             return "the server's certificate is not valid now (" + message + ")";
