@@ -165,10 +165,7 @@ public final class TlsSettings {
      */
     public Optional<String> handshakeProblem(final String host, final int port) {
         try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(identity.map(KeyManagerFactory::getKeyManagers).orElse(null),
-                    trust.map(TrustManagerFactory::getTrustManagers).orElse(null), null);
-            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+            try (SSLSocket socket = (SSLSocket) sslContext().getSocketFactory().createSocket()) {
                 socket.connect(new InetSocketAddress(host, port), HANDSHAKE_TIMEOUT_MS);
                 socket.setSoTimeout(HANDSHAKE_TIMEOUT_MS);
                 SSLParameters parameters = socket.getSSLParameters();
@@ -196,6 +193,18 @@ public final class TlsSettings {
         } catch (IOException | GeneralSecurityException e) {
             return Optional.empty(); // not a TLS problem: the caller's own message stands
         }
+    }
+
+    /**
+     * The same trust and client certificate for a client that is not Redisson and takes an SSLContext or an
+     * SSLSocketFactory (redis-replicator, for example). Such a client must set the endpoint identification
+     * algorithm to {@code HTTPS} itself when {@link #verifyHostname()} is true.
+     */
+    public SSLContext sslContext() throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(identity.map(KeyManagerFactory::getKeyManagers).orElse(null),
+                trust.map(TrustManagerFactory::getTrustManagers).orElse(null), null);
+        return context;
     }
 
     private String reason(final SSLException e, final String host) {
