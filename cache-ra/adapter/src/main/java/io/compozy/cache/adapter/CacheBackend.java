@@ -4,6 +4,7 @@ import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.Secret;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.SnapshotManager;
@@ -86,7 +87,8 @@ public final class CacheBackend implements AutoCloseable {
      * exists: no connection is handed out on a server that has not been restored.
      */
     private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
-        return startEmbedded(settings, pump, CacheBackend::createClient);
+        return startEmbedded(settings, pump,
+                (uri, username, password, database) -> createClient(uri, username, password, database, Optional.empty()));
     }
 
     /** How the client is built; tests pass one that fails the way a broken class path does. */
@@ -140,11 +142,13 @@ public final class CacheBackend implements AutoCloseable {
 
     private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
         var address = settings.address();
+        checkTlsHandshake(settings, null);
         RedissonClient client;
         try {
             client = createClient(address.redissonUri(), settings.username(), settings.password(),
-                    address.database());
+                    address.database(), Optional.of(settings.tls()).filter(tls -> address.tls()));
         } catch (RuntimeException e) {
+            checkTlsHandshake(settings, e); // again: on a loaded machine the first check may have seen no alert in time
             throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
                     + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
@@ -158,6 +162,21 @@ public final class CacheBackend implements AutoCloseable {
             client.shutdown();
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
                     + ") did not answer: " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * On a rediss:// address, one handshake of our own: Redisson reports a refused handshake as a generic
+     * connect error or, when the server wants a client certificate, as AUTH timeouts after seconds. Made before
+     * the client exists (to fail at once) and after it failed to connect (to say why).
+     */
+    private static void checkTlsHandshake(final CacheSettings settings, final RuntimeException cause) {
+        var address = settings.address();
+        if (address.tls()) {
+            settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
+                throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
+                        + CacheSettings.ADDR + ") failed: " + problem, cause);
+            });
         }
     }
 
@@ -301,7 +320,8 @@ public final class CacheBackend implements AutoCloseable {
     }
 
     private static RedissonClient createClient(final String uri, final Optional<String> username,
-                                               final Optional<Secret> password, final int database) {
+                                               final Optional<Secret> password, final int database,
+                                               final Optional<TlsSettings> tls) {
         Config config = new Config();
         // Strings on the wire: any application, in any language, can read what the stores write.
         config.setCodec(StringCodec.INSTANCE);
@@ -323,6 +343,7 @@ public final class CacheBackend implements AutoCloseable {
                 .setSubscriptionConnectionMinimumIdleSize(1);
         username.ifPresent(server::setUsername);
         password.map(Secret::reveal).ifPresent(server::setPassword);
+        tls.ifPresent(settings -> settings.configure(server));
         return Redisson.create(config);
     }
 

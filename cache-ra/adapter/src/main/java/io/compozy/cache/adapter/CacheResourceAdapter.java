@@ -1,5 +1,6 @@
 package io.compozy.cache.adapter;
 
+import io.compozy.cache.api.StartFailure;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.InvalidConfigurationException;
@@ -31,6 +32,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
         try {
             CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
             backend = CacheBackend.start(settings, outputPumpThread());
+            StartFailure.record(null);
             var info = backend.info();
             String persistence = backend.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
@@ -39,6 +41,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
                     + ", persistence=" + persistence);
         } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
             startFailure = e.getMessage();
+            StartFailure.record(e.getMessage());
             LOG.severe("Compozy cache did not start: " + e.getMessage());
             throw new ResourceAdapterInternalException(e.getMessage(), e);
         }

@@ -17,7 +17,8 @@ public record CacheSettings(
         RedisAddress address,
         Optional<String> username,
         Optional<Secret> password,
-        Standalone standalone) {
+        Standalone standalone,
+        TlsSettings tls) {
 
     public static final String ADDR = "redis.addr";
     public static final String USERNAME = "redis.username";
@@ -61,7 +62,11 @@ public record CacheSettings(
         // The password may be empty on purpose (no AUTH), so read it raw.
         Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
                 .or(address::password);
-        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE));
+        TlsSettings tls = TlsSettings.load(config);
+        if (mode == Mode.DISTRIBUTED) {
+            tls.requireTlsAddress(ADDR, address.toString(), address.tls());
+        }
+        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE), tls);
     }
 
     private static Standalone standalone(final ConfigLookup config, final boolean active) {

@@ -13,12 +13,17 @@ import java.util.Optional;
  * linked Redis 7.0 that the embedded-redis library carries as a class path resource, extracted once
  * into the private work directory.
  */
-final class RedisBinary {
+public final class RedisBinary {
 
     /** The version the embedded-redis jar bundles (org.signal:embedded-redis 0.9.1). */
     static final String BUNDLED_VERSION = "7.0.15";
 
     private RedisBinary() {
+    }
+
+    /** The bundled redis-server, extracted into {@code dir}: the test harness runs it with TLS arguments of its own. */
+    public static Path bundled(final Path dir) throws IOException {
+        return resolve(Optional.empty(), dir);
     }
 
     static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {

@@ -170,8 +170,8 @@ class ServerLifecycleIT {
         }
     }
 
-    /** REST operations on every kind of store, then the status, metrics and health outputs. */
-    private static void exerciseAndCollect(final List<String> outputs) {
+    /** REST operations on every kind of store, then the status, metrics and health outputs (also used by TlsIT). */
+    static void exerciseAndCollect(final List<String> outputs) {
         String id = UUID.randomUUID().toString();
         assertThat(Api.post("memory/secrets-" + id + "/messages", "{\"messages\":[{\"t\":1}],\"tokens\":1}").statusCode())
                 .isEqualTo(200);
@@ -188,7 +188,7 @@ class ServerLifecycleIT {
     }
 
     /** Every file under the server's logs directory: messages, console, trace and FFDC files. */
-    private static String logs() throws IOException {
+    static String logs() throws IOException {
         StringBuilder all = new StringBuilder();
         try (Stream<Path> files = Files.walk(TestServer.serverDir().resolve("logs"))) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
@@ -202,7 +202,7 @@ class ServerLifecycleIT {
      * The adapter's reason is in messages.log, and the application answers 503 pointing there
      * instead of failing obscurely.
      */
-    private static String assertStartFailure(final String expected) {
+    static String assertStartFailure(final String expected) {
         await().atMost(Duration.ofSeconds(60)).until(() -> LibertyProcess.messages().contains(expected));
         assertThat(LibertyProcess.messages()).contains("Compozy cache did not start: " + expected);
         var response = LibertyProcess.awaitDeployed("/api/admin/status");
@@ -222,7 +222,7 @@ class ServerLifecycleIT {
         return LibertyProcess.messages();
     }
 
-    private static JsonObject readyStatus() {
+    static JsonObject readyStatus() {
         var response = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> LibertyProcess.get("/api/admin/status"), r -> r.statusCode() == 200);
         return Json.createReader(new StringReader(response.body())).readObject();

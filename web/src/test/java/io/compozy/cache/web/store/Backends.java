@@ -11,7 +11,7 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Gives the contracts their backend: {@code @OnEmbedded} or {@code @OnExternal} on a test class makes
+ * Gives the contracts their backend: {@code @OnEmbedded}, {@code @OnExternal} or {@code @OnTls} on a test class makes
  * a {@link TestBackend} parameter resolve to that backend, started once per test run and closed at its end.
  */
 public final class Backends {
@@ -29,6 +29,18 @@ public final class Backends {
     @Retention(RetentionPolicy.RUNTIME)
     @ExtendWith(ExternalResolver.class)
     public @interface OnExternal {
+    }
+
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ExtendWith(TlsResolver.class)
+    public @interface OnTls {
+    }
+
+    static final class TlsResolver extends Resolver {
+        TlsResolver() {
+            super("tls", TestBackend.Tls::new);
+        }
     }
 
     static final class EmbeddedResolver extends Resolver {
