@@ -103,6 +103,8 @@ public final class CacheBackend implements AutoCloseable {
         try {
             RedissonClient client = createClient(uri, Optional.empty(), Optional.of(server.password()), 0);
             String version = pingAndVersion(client, uri);
+            persistence.ifPresent(p -> p.readInfoWith(
+                    () -> single(client).getInstance().info(RedisNode.InfoSection.PERSISTENCE)));
             return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
                     server.port(), 0, false, version, server.pid(), 0), Optional.of(server), persistence,
                     Optional.of(settings.standalone()), pump);
