@@ -43,6 +43,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             // The adapter did not start or stopped: its reason names the key or address, never a secret.
             return problem(503, "cache-unavailable", "Cache unavailable", unavailable.get().getMessage());
         }
+        Optional<String> cannotPersist = causeOfType(failure, RedisException.class).flatMap(ProblemMapper::misconf);
+        if (cannotPersist.isPresent()) {
+            // A full or failing disk under Redis's AOF or RDB: Redis refuses writes, serves reads, and takes
+            // writes again by itself once it can write to disk.
+            LOG.warning("Redis refused a write because it cannot persist: " + cannotPersist.get());
+            return problem(503, "backend-cannot-persist", "Cache cannot persist writes", "Redis refuses writes"
+                    + " until it can write to its disk again (Redis said: " + cannotPersist.get() + "). Nothing"
+                    + " acknowledged was lost and reads keep working; writes resume by themselves once the disk"
+                    + " has room. See GET /api/admin/status and docs/reliability.md");
+        }
         if (failure instanceof RedisException) {
             LOG.log(Level.WARNING, "the cache backend failed a request", failure);
             return problem(503, "backend-unavailable", "Cache backend unavailable",
@@ -52,6 +62,19 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         LOG.log(Level.SEVERE, "unexpected failure, incident " + incident, failure);
         return problem(500, "internal-error", "Internal error",
                 "An unexpected error occurred; the server log has the details under incident " + incident);
+    }
+
+    /**
+     * Redis's MISCONF reply in its own words, without what Redisson appends (the channel and the command
+     * with its arguments, which may be a caller's data).
+     */
+    static Optional<String> misconf(final RedisException e) {
+        String message = String.valueOf(e.getMessage());
+        if (!message.startsWith("MISCONF ")) {
+            return Optional.empty();
+        }
+        int context = message.indexOf(". channel: ");
+        return Optional.of(message.substring("MISCONF ".length(), context < 0 ? message.length() : context));
     }
 
     /** CDI wraps a producer's failure; look through the causes for one written for callers. */
