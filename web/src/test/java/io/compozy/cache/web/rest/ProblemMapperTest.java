@@ -24,6 +24,16 @@ class ProblemMapperTest {
     }
 
     @Test
+    void aScriptRefusedForAFullDiskIs503Too() {
+        Response response = new ProblemMapper().toResponse(new RedisException("ERR Error running script: MISCONF"
+                + " Errors writing to the AOF file: No space left on device script: abc123, on @user_script:1."
+                + " channel: [id: 0x1] data: CommandData [command=(EVAL), params=[private-value]]"));
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat((String) response.getEntity()).contains("backend-cannot-persist",
+                "Errors writing to the AOF file: No space left on device").doesNotContain("private-value");
+    }
+
+    @Test
     void otherRedisFailuresStayBackendUnavailable() {
         Response response = new ProblemMapper().toResponse(new RedisException("Unable to connect"));
         assertThat(response.getStatus()).isEqualTo(503);
