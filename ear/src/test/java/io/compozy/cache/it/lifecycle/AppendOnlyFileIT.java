@@ -8,6 +8,7 @@ import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.BackendModeListener;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.MetricsText;
+import io.compozy.cache.it.support.ProcessCounts;
 import io.compozy.cache.it.support.Tmpfs;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -76,9 +77,7 @@ class AppendOnlyFileIT {
     @AfterAll
     static void stopAndUnmount() {
         try {
-            if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-                LibertyProcess.stop();
-            }
+            LibertyProcess.stopIfRunning();
         } finally {
             disk.close();
         }
@@ -101,8 +100,30 @@ class AppendOnlyFileIT {
     void aFullDiskRefusesWritesWith503KeepsReadsAndEveryAcknowledgedWriteAndWritesResume() throws Exception {
         startIfStopped("everysec");
         assertThat(Api.put("resources/aof/disk/kept", "{\"v\":1}").statusCode()).isIn(200, 201);
+        List<Integer> acknowledgedWhileFull = new ArrayList<>();
         Path filler = disk.fillLeaving(4096);
-        List<Integer> acknowledged = new ArrayList<>();
+        try {
+            assertWritesRefusedAndReadsServed(acknowledgedWhileFull);
+        } finally {
+            Files.deleteIfExists(filler); // the next tests need the room whatever happened here
+        }
+        // Redis retries the append by itself (every second) and takes writes again: no restart, no operator.
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> Api.put("resources/aof/disk/after", "{\"v\":2}").statusCode() / 100 == 2);
+        assertThat(persistenceHealth().getJsonObject("data").getString("aof_last_write_status")).isEqualTo("ok");
+
+        killBoth();
+        LibertyProcess.start(env("everysec"));
+        awaitReady();
+        for (int n : acknowledgedWhileFull) {
+            assertThat(Api.get("resources/aof/disk/d" + n).statusCode()).as("acknowledged d%d", n).isEqualTo(200);
+        }
+        assertThat(Api.get("resources/aof/disk/kept").body()).isEqualTo("{\"v\":1}");
+        assertThat(Api.get("resources/aof/disk/after").body()).isEqualTo("{\"v\":2}");
+    }
+
+    /** On a full disk: writes answer 503 naming the cause (those acknowledged first are recorded), reads work. */
+    private static void assertWritesRefusedAndReadsServed(final List<Integer> acknowledged) {
         java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
         // Redis answers the write that meets ENOSPC (it keeps it in memory to append later), then refuses.
         HttpResponse<String> refused = await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -125,29 +146,12 @@ class AppendOnlyFileIT {
         assertThat(health.getJsonObject("data").getString("aof_last_write_status")).isEqualTo("err");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> MetricsText.scrape().value("compozy_standalone_aof_last_write_ok").orElse(-1.0) == 0.0);
-
-        Files.delete(filler);
-        // Redis retries the append by itself (every second) and takes writes again: no restart, no operator.
-        await().atMost(Duration.ofSeconds(30)).until(
-                () -> Api.put("resources/aof/disk/after", "{\"v\":2}").statusCode() / 100 == 2);
-        assertThat(persistenceHealth().getJsonObject("data").getString("aof_last_write_status")).isEqualTo("ok");
-
-        killBoth();
-        LibertyProcess.start(env("everysec"));
-        awaitReady();
-        for (int n : acknowledged) {
-            assertThat(Api.get("resources/aof/disk/d" + n).statusCode()).as("acknowledged d%d", n).isEqualTo(200);
-        }
-        assertThat(Api.get("resources/aof/disk/kept").body()).isEqualTo("{\"v\":1}");
-        assertThat(Api.get("resources/aof/disk/after").body()).isEqualTo("{\"v\":2}");
     }
 
     @Test
     @Order(3)
     void withAlwaysAKillLosesNoAcknowledgedWriteAtAll() throws Exception {
-        if (LibertyProcess.jvmPid().flatMap(ProcessHandle::of).isPresent()) {
-            LibertyProcess.stop();
-        }
+        LibertyProcess.stopIfRunning();
         start("always");
         assertThat(aof().getString("fsync")).isEqualTo("always");
         // A generation for the next test to fall back to.
@@ -208,14 +212,18 @@ class AppendOnlyFileIT {
             int writer = w;
             work.add(writers.submit(() -> write(run, writer, running, acks)));
         }
-        await().pollDelay(WRITING).atMost(WRITING.plusSeconds(30)).until(() -> acks.size() > 50);
-        long killedAt = System.currentTimeMillis();
-        killBoth();
-        running.set(false);
-        for (Future<?> done : work) {
-            done.get(60, TimeUnit.SECONDS);
+        long killedAt;
+        try {
+            await().pollDelay(WRITING).atMost(WRITING.plusSeconds(60)).until(() -> acks.size() > 50);
+            killedAt = System.currentTimeMillis();
+            killBoth();
+        } finally {
+            running.set(false); // whatever happened, no writer outlives this test
+            for (Future<?> done : work) {
+                done.get(60, TimeUnit.SECONDS);
+            }
+            writers.shutdown();
         }
-        writers.shutdown();
 
         LibertyProcess.start(env(fsync));
         awaitReady();
@@ -260,10 +268,15 @@ class AppendOnlyFileIT {
         }
     }
 
-    /** SIGKILL of the Liberty JVM and its redis-server in one kill(1): neither can flush or stop the other. */
+    /**
+     * SIGKILL of the Liberty JVM and its redis-server in one kill(1): neither can flush or stop the other.
+     * The PIDs come from /proc, not from the busy server.
+     */
     private static void killBoth() throws Exception {
         long jvm = LibertyProcess.jvmPid().orElseThrow();
-        long redis = json(Api.get("admin/status")).getJsonObject("backend").getJsonNumber("pid").longValue();
+        List<ProcessHandle> servers = ProcessCounts.redisDescendants(jvm);
+        assertThat(servers).as("the JVM's embedded redis-server").hasSize(1);
+        long redis = servers.get(0).pid();
         Process kill = new ProcessBuilder("kill", "-KILL", Long.toString(jvm), Long.toString(redis)).inheritIO().start();
         assertThat(kill.waitFor()).isZero();
         for (long pid : new long[] {jvm, redis}) {
@@ -299,8 +312,6 @@ class AppendOnlyFileIT {
     }
 
     private static JsonObject persistenceHealth() {
-        return json(LibertyProcess.get("/health/ready").body()).getJsonArray("checks").stream()
-                .map(JsonValue::asJsonObject).filter(c -> c.getString("name").equals("compozy-cache-persistence"))
-                .findFirst().orElseThrow();
+        return LibertyProcess.readinessCheck("compozy-cache-persistence");
     }
 }
