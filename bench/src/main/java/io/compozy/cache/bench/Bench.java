@@ -111,6 +111,9 @@ public final class Bench {
         if (rows.contains("all") || rows.contains("snapshot")) {
             snapshots();
         }
+        if (what.equals("all") || what.equals("aof")) {
+            appendOnlyFile();
+        }
     }
 
     // 5. Adapter start to first PING, standalone, no data.
@@ -345,6 +348,31 @@ public final class Bench {
         }
     }
 
+    // 9 and 10. The store workload on the embedded server with the append-only file (aof=everysec, the
+    // shipped setting; aof=always) against aof=off (snapshots only), three servers with persistence on, in
+    // turns. The data directories are on the bench's temp directory: its disk's fsync is what is measured.
+    private void appendOnlyFile() throws Exception {
+        try (CacheBackend off = CacheBackend.start(settings("aof-off", true, "off"), PUMP);
+             CacheBackend everysec = CacheBackend.start(settings("aof-everysec", true, "everysec"), PUMP);
+             CacheBackend always = CacheBackend.start(settings("aof-always", true, "always"), PUMP)) {
+            List<CacheBackend> servers = List.of(off, everysec, always);
+            for (CacheBackend server : servers) {
+                storeOps(server.client(), "warm", null); // untimed: the JIT compiles the stores' paths first
+            }
+            List<List<Double>> rates = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            for (int round = 0; round < ROUNDS; round++) {
+                for (int turn = 0; turn < servers.size(); turn++) { // rotate who goes first
+                    int which = (round + turn) % servers.size();
+                    rates.get(which).add(storeOps(servers.get(which).client(), "a" + round, null));
+                }
+            }
+            ratioRow("9", "store workload ops/s, aof=everysec vs aof=off (embedded, persistence on)", rates.get(1),
+                    rates.get(0), 0.9);
+            ratioRow("10", "store workload ops/s, aof=always vs aof=off (embedded, fsync per write)", rates.get(2),
+                    rates.get(0), 0);
+        }
+    }
+
     private static double storeOps(final RedissonClient client, final String round, final long[] heapPeak)
             throws Exception {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -573,7 +601,12 @@ public final class Bench {
     }
 
     private CacheSettings settings(final String name, final boolean persistence) {
+        return settings(name, persistence, "off");
+    }
+
+    private CacheSettings settings(final String name, final boolean persistence, final String aof) {
         Map<String, String> values = new HashMap<>();
+        values.put("redis.standalone.persistence.aof", aof);
         values.put("redis.mode", "standalone");
         values.put(CacheSettings.WORK_DIR, work.resolve("redis-" + name).toString());
         values.put("redis.standalone.persistence.enabled", Boolean.toString(persistence));

@@ -30,9 +30,9 @@ import org.redisson.config.Config;
  * Built once in {@link CacheResourceAdapter#start}; closed once in {@link CacheResourceAdapter#stop}.
  *
  * <p>In standalone mode a redis-server that dies (killed, crashed) is started again on the same port
- * with the same password, from the newest snapshot when persistence is on: the one client reconnects by
- * itself and resubscribes its channels, so applications keep the references they hold. Writes since
- * that snapshot are lost (docs/reliability.md).
+ * with the same password, from its append-only file or else the newest snapshot when persistence is on:
+ * the one client reconnects by itself and resubscribes its channels, so applications keep the references
+ * they hold. Without an AOF, writes since that snapshot are lost (docs/reliability.md).
  */
 public final class CacheBackend implements AutoCloseable {
 
@@ -114,6 +114,9 @@ public final class CacheBackend implements AutoCloseable {
             try {
                 client = clients.create(uri, Optional.empty(), Optional.of(server.password()), 0);
                 version = pingAndVersion(client, uri);
+                RedissonClient infoClient = client;
+                persistence.ifPresent(p -> p.readInfoWith(
+                        () -> single(infoClient).getInstance().info(RedisNode.InfoSection.PERSISTENCE)));
             } catch (RuntimeException e) {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
@@ -247,9 +250,11 @@ public final class CacheBackend implements AutoCloseable {
                 return;
             }
             LOG.warning("The embedded redis-server (pid " + server.pid() + ") exited unexpectedly; starting it again"
-                    + " on " + server.host() + ":" + server.port() + (persistence.isPresent()
-                            ? " from the newest snapshot (writes since that snapshot are lost)"
-                            : " empty (persistence is off)"));
+                    + " on " + server.host() + ":" + server.port() + (persistence.isEmpty()
+                            ? " empty (persistence is off)"
+                            : standalone.orElseThrow().persistence().appendOnly()
+                                    ? " from its append-only file (no acknowledged write is lost)"
+                                    : " from the newest snapshot (writes since that snapshot are lost)"));
             try {
                 restarter.orElseThrow().execute(() -> restart(server));
             } catch (java.util.concurrent.RejectedExecutionException e) {

@@ -53,6 +53,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private static final long BGSAVE_BYTES_PER_SECOND = 10L << 20;
     /** BGSAVE keeping its status reply, which tells whether the save started (RedisCommands.BGSAVE drops it). */
     private static final RedisCommand<String> BGSAVE = new RedisStrictCommand<>("BGSAVE");
+    /** How long a snapshot waits for an AOF rewrite to end before it gives up (and counts as failed). */
+    private static final java.time.Duration REWRITE_WAIT = java.time.Duration.ofMinutes(5);
 
     private final PersistenceSettings settings;
     private final SnapshotStore store;
@@ -68,10 +70,18 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private volatile String lastFailure;
     private volatile Instant failingSince;
     private volatile SnapshotInfo restored;
+    /** Standalone's append-only file; present whatever the setting, to find one an earlier run left. */
+    private final AppendOnlyFile appendOnlyFile;
+    /** Where the running server's data came from, and why (for the log and the status). */
+    private volatile String loadedFrom = "nothing yet";
+    private volatile long truncatedOnLoad;
+    /** Reads the running server's INFO persistence (through the adapter's client, once it exists). */
+    private volatile java.util.function.Supplier<Map<String, String>> serverInfo = Map::of;
 
     private SnapshotManager(final PersistenceSettings settings, final SnapshotStore store) {
         this.settings = settings;
         this.store = store;
+        this.appendOnlyFile = new AppendOnlyFile(settings.dataDir().orElseThrow());
         this.worker = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "compozy-cache-snapshot");
             thread.setDaemon(true);
@@ -153,7 +163,94 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         EmbeddedRedisServer launch(Optional<EmbeddedRedisServer.InitialData> initialData) throws IOException;
     }
 
+    /**
+     * The start-up source: the append-only file when there is a valid one (the newest data), else the newest
+     * generation that restores, after which the AOF (when on) is rebuilt from the data. docs/persistence.md.
+     */
     private EmbeddedRedisServer restoreInto(final Launcher launcher) throws IOException {
+        Optional<String> why = Optional.empty();
+        if (appendOnlyFile.exists()) {
+            Optional<EmbeddedRedisServer> logged = startFromAppendOnlyFile(launcher);
+            if (logged.isPresent()) {
+                server = logged.get();
+                return server;
+            }
+            why = Optional.of(loadedFrom);
+        } else if (settings.appendOnly()) {
+            why = Optional.of("there is no append-only file in " + appendOnlyFile.directory() + " yet");
+        }
+        truncatedOnLoad = 0;
+        EmbeddedRedisServer started = restoreGeneration(launcher);
+        if (why.isPresent()) {
+            loadedFrom = loadedFrom + ", because " + why.get();
+            LOG.info("Started from " + loadedFrom);
+        }
+        if (settings.appendOnly()) {
+            try {
+                AppendOnlyFile.switchOn(started, settings.snapshotInterval().plusMinutes(1));
+            } catch (IOException e) {
+                started.close();
+                server = null;
+                throw new PersistenceException("Cannot write the append-only file in " + appendOnlyFile.directory()
+                        + " from " + loadedFrom + ": " + e.getMessage() + ". Nothing was deleted; free disk space or"
+                        + " set " + PersistenceSettings.AOF + "=off", e);
+            }
+            LOG.info("Append-only file (" + PersistenceSettings.AOF + "=" + settings.aof().value() + ") written in "
+                    + appendOnlyFile.directory() + " from " + loadedFrom + "; from now on every write is logged");
+        }
+        return started;
+    }
+
+    /**
+     * Starts on the AOF left by the previous run. Empty when it was moved aside instead: the AOF is off
+     * now, restore_on_startup is false, or Redis refused it as damaged ({@link #loadedFrom} says why).
+     *
+     * @throws PersistenceException when the AOF is damaged and no generation exists to fall back to
+     */
+    private Optional<EmbeddedRedisServer> startFromAppendOnlyFile(final Launcher launcher) throws IOException {
+        Path dir = appendOnlyFile.directory();
+        if (!settings.appendOnly() || !settings.restoreOnStartup()) {
+            Path aside = appendOnlyFile.setAside(settings.appendOnly() ? "not-restored" : "aof-off");
+            loadedFrom = "an append-only file left by an earlier run was moved to " + aside + " ("
+                    + (settings.appendOnly() ? PersistenceSettings.RESTORE_ON_STARTUP + "=false"
+                            : PersistenceSettings.AOF + "=off") + ")";
+            LOG.warning("The append-only file in " + dir + " is not used: " + loadedFrom + ". Each stop takes a final"
+                    + " snapshot; only after a crash can it hold newer writes (docs/persistence.md says how to load it)");
+            return Optional.empty();
+        }
+        long before = appendOnlyFile.bytes();
+        try {
+            EmbeddedRedisServer started = launcher.launch(Optional.empty());
+            truncatedOnLoad = Math.max(0, before - appendOnlyFile.bytes());
+            loadedFrom = "the append-only file in " + dir;
+            LOG.info("Started from the append-only file in " + dir + ": it is the newest data (every write logged up"
+                    + " to the last stop or crash), newer than any snapshot generation"
+                    + (truncatedOnLoad == 0 ? "" : "; its tail was cut short by a crash: " + truncatedOnLoad
+                            + " bytes of a partial command were dropped (aof-load-truncated)"));
+            return Optional.of(started);
+        } catch (IOException e) {
+            if (!AppendOnlyFile.refusedTheFile(e)) {
+                throw e;
+            }
+            if (store.generations().isEmpty()) {
+                throw new PersistenceException("The append-only file in " + dir + " is damaged beyond what Redis"
+                        + " repairs at start, and no snapshot generation exists to fall back to. Nothing was started"
+                        + " or changed. Repair it with: redis-check-aof --fix " + dir.resolve(AppendOnlyFile.MANIFEST)
+                        + " (docs/persistence.md), or move the directory aside to start empty. Redis said: "
+                        + e.getMessage(), e);
+            }
+            skippedOnRestore.incrementAndGet();
+            Path aside = appendOnlyFile.setAside("damaged");
+            loadedFrom = "the append-only file was damaged beyond what Redis repairs at start and was moved to "
+                    + aside;
+            LOG.warning("The append-only file in " + dir + " cannot be loaded; moved to " + aside + " (repair it with"
+                    + " redis-check-aof --fix to recover writes newer than the newest generation). Falling back to"
+                    + " the newest snapshot generation. Redis said: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private EmbeddedRedisServer restoreGeneration(final Launcher launcher) throws IOException {
         List<StoredGeneration> candidates = store.generations();
         Optional<Long> lost = store.lostNewest();
         if (lost.isPresent() && settings.restoreOnStartup()) {
@@ -175,6 +272,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                     : PersistenceSettings.RESTORE_ON_STARTUP + "=false: starting empty; the " + candidates.size()
                             + " generation(s) in " + store.dataDir() + " stay until newer snapshots replace them");
             server = launcher.launch(Optional.empty());
+            loadedFrom = "an empty server";
             return server;
         }
         List<String> problems = new ArrayList<>();
@@ -184,6 +282,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                 EmbeddedRedisServer started = launcher.launch(Optional.of(file -> store.read(candidate, file)));
                 server = started;
                 restored = candidate.toInfo();
+                loadedFrom = "snapshot generation " + candidate.generation();
                 logRestored(candidate, started, start);
                 return started;
             } catch (WrongKeyException e) {
@@ -270,6 +369,26 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                 Optional.ofNullable(failingSince));
     }
 
+    @Override
+    public Optional<io.compozy.cache.api.AppendOnlyStatus> appendOnly() {
+        if (!settings.appendOnly()) {
+            return Optional.empty();
+        }
+        Map<String, String> info;
+        try {
+            info = serverInfo.get();
+        } catch (RuntimeException e) {
+            info = Map.of(); // Redis does not answer: the numbers read unknown
+        }
+        return Optional.of(AppendOnlyFile.status(settings, appendOnlyFile.directory(), loadedFrom, truncatedOnLoad,
+                info));
+    }
+
+    /** How {@link #appendOnly()} reads the running server's INFO persistence: through the adapter's client. */
+    public void readInfoWith(final java.util.function.Supplier<Map<String, String>> info) {
+        serverInfo = Objects.requireNonNull(info, "info");
+    }
+
     /** Waits for queued snapshot work, then closes the store. Never interrupts the snapshot thread. */
     @Override
     public void close() {
@@ -346,7 +465,20 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             var persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
             var about = redis.command(RedisCommands.INFO_SERVER);
             var memory = redis.command(RedisCommands.INFO_MEMORY);
-            redis.pipeline(bgsave, persistence, about, memory);
+            try {
+                redis.pipeline(bgsave, persistence, about, memory);
+            } catch (IOException e) {
+                if (!AppendOnlyFile.refusedForRewrite(e)) {
+                    throw e;
+                }
+                // An AOF rewrite (a fork too) runs: Redis forks one child at a time. Wait for it, then ask again.
+                AppendOnlyFile.awaitNoRewrite(redis, REWRITE_WAIT);
+                bgsave = redis.command(BGSAVE);
+                persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
+                about = redis.command(RedisCommands.INFO_SERVER);
+                memory = redis.command(RedisCommands.INFO_MEMORY);
+                redis.pipeline(bgsave, persistence, about, memory);
+            }
             Instant takenAt = Instant.now();
             String started = bgsave.getPromise().join();
             if (!String.valueOf(started).startsWith("Background saving started")) {

@@ -25,4 +25,9 @@ public interface Persistence {
 
     /** Counters, the last snapshot and the configuration in effect. */
     PersistenceStatus status();
+
+    /** The append-only file's state, when the embedded server keeps one (docs/persistence.md). */
+    default Optional<AppendOnlyStatus> appendOnly() {
+        return Optional.empty();
+    }
 }

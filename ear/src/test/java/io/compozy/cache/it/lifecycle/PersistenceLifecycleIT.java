@@ -59,6 +59,8 @@ class PersistenceLifecycleIT {
     @BeforeEach
     void ownDataDirectory() {
         env.put("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
+        // Snapshots alone, as they behave with the append-only file off; AppendOnlyFileIT covers the AOF.
+        env.put("REDIS_STANDALONE_PERSISTENCE_AOF", "off");
     }
 
     @Test

@@ -146,6 +146,7 @@ class ServerLifecycleIT {
 
         LibertyProcess.start(Map.of("REDIS_PASSWORD", unusedPassword,
                 "REDIS_STANDALONE_PERSISTENCE_ENCRYPTION_KEY", encryptionKey,
+                "REDIS_STANDALONE_PERSISTENCE_AOF", "off", // the AOF is plaintext: refused with a key
                 "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
                 "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
         assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");

@@ -57,7 +57,8 @@ class SnapshotFaultsIT {
         // 96 MiB: the store keeps 64 MiB free, so about 30 MiB of snapshots fit.
         disk = Tmpfs.mount(root.resolve("disk"), "96m");
         dataDir = disk.path().resolve("snapshots");
-        env = Map.of("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
+        // Snapshots alone (the AOF off): AppendOnlyFileIT fills a disk under the append-only file.
+        env = Map.of("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(), "REDIS_STANDALONE_PERSISTENCE_AOF", "off",
                 "API_MAX_BODY_BYTES", Integer.toString(BLOB_CHARS + 1024));
     }
 
