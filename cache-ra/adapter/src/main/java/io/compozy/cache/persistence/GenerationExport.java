@@ -59,6 +59,11 @@ public final class GenerationExport implements AutoCloseable {
         return stored(generation).toInfo();
     }
 
+    /** Whether the key given at open (or none) opens the generation; false for an encrypted one without it. */
+    public boolean keyOpens(final long generation) {
+        return store.opens(stored(OptionalLong.of(generation)));
+    }
+
     /**
      * Writes the generation's RDB bytes to {@code out}. A corrupt chunk, a wrong key or a checksum that does
      * not match fails with an IOException before the last byte: a caller streaming to a client must then

@@ -400,6 +400,11 @@ final class SnapshotStore implements AutoCloseable {
         readInto(generation, Optional.of(out));
     }
 
+    /** Whether the configured key (or none) opens the generation. */
+    boolean opens(final StoredGeneration generation) {
+        return !generation.encrypted() || cipher.isPresent() && cipher.get().matches(generation.keyCheck());
+    }
+
     /** Reads a generation back without keeping it, to prove it restorable. */
     void verify(final StoredGeneration generation) throws IOException {
         readInto(generation, Optional.empty());

@@ -71,6 +71,12 @@ final class Standalone {
         return (Long) call(redis, "DBSIZE");
     }
 
+    /** A redis-server of its own (as an external Redis), no persistence, in {@code workDir}; the caller closes it. */
+    static EmbeddedRedisServer startPlain(final Path workDir) throws IOException {
+        return EmbeddedRedisServer.start(CacheSettings.load(ConfigLookup.of(Map.of("redis.mode", "standalone",
+                CacheSettings.WORK_DIR, workDir.toString()))).standalone(), PUMP);
+    }
+
     /** Starts a server on exactly this generation of a store (bypassing the newest-first choice). */
     static EmbeddedRedisServer startOn(final SnapshotStore store, final StoredGeneration generation,
                                        final CacheSettings.Standalone settings) throws IOException {
