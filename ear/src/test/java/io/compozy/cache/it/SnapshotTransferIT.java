@@ -74,6 +74,11 @@ class SnapshotTransferIT {
         byte[] changed;
         try (PlainRedis plain = PlainRedis.start(Optional.of(live))) {
             EveryType.write(plain, PREFIX);
+            // Random hex does not compress: the file is bigger than api.max_body_bytes (1 MiB), which
+            // does not apply to an RDB upload.
+            byte[] noise = new byte[768 * 1024];
+            new java.security.SecureRandom().nextBytes(noise);
+            plain.call("SET", PREFIX + "big", HexFormat.of().formatHex(noise));
             digest = plain.digest();
             changed = Files.readAllBytes(plain.save());
         }
@@ -84,6 +89,7 @@ class SnapshotTransferIT {
         assertThat(json(truncated).getString("detail")).contains("not stored").contains("truncated");
         assertThat(generations()).as("a refused upload stores nothing").isEqualTo(before);
 
+        assertThat(changed.length).as("bigger than the default api.max_body_bytes").isGreaterThan(1 << 20);
         HttpResponse<String> uploaded = upload(changed);
         assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
         long generation = json(uploaded).getJsonNumber("generation").longValue();

@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.moilioncircle.redis.replicator.util.CRC64;
+import com.sleepycat.je.DatabaseEntry;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -22,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,32 @@ class RdbUploadRestoreTest {
             }
             assertThatThrownBy(() -> manager.restore(42)).isInstanceOf(NoSuchElementException.class)
                     .hasMessageContaining("Generation 42 is not stored");
+        }
+    }
+
+    @Test
+    void restoringACorruptGenerationChangesNothing() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root);
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = connect(server)) {
+            call(redis, "SET", "version", "first");
+            manager.snapshot().orElseThrow();
+        }
+        try (SnapshotStore store = SnapshotStore.open(root.resolve("data"), Optional.empty())) {
+            store.chunksDatabase().put(null, new DatabaseEntry(SnapshotStore.chunkKey(1, 0)),
+                    new DatabaseEntry(new byte[] {'R', 'E', 'D', 'I', 'S'}));
+        }
+        try (SnapshotManager manager = SnapshotManager.open(Standalone.settings(root,
+                Map.of(PersistenceSettings.RESTORE_ON_STARTUP, "false")).persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = connect(server)) {
+            call(redis, "SET", "version", "live");
+            assertThatThrownBy(() -> manager.restore(1)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("generation 1 is corrupt");
+            assertThat(server.isAlive()).as("the server was not stopped").isTrue();
+            assertThat(call(redis, "GET", "version")).isEqualTo("live");
+            assertThat(manager.generations()).extracting(SnapshotInfo::generation).containsExactly(1L);
         }
     }
 
