@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotTransferIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static final String PREFIX = "it-transfer:";
+    /** Keys of this run: the server's data (restored at its next start) may hold an earlier run's. */
+    private static final String PREFIX = "it-transfer:" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":";
 
     @TempDir
     Path dir;

@@ -2,6 +2,7 @@ package io.compozy.cache.migration;
 
 import com.moilioncircle.redis.replicator.rdb.datatype.ExpiredType;
 import com.moilioncircle.redis.replicator.rdb.datatype.KeyValuePair;
+import io.compozy.cache.config.CacheSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,9 +139,10 @@ final class KeyRestorer {
 
     private static String hint(final Throwable error, final String sourceFormat) {
         String message = String.valueOf(error.getMessage());
-        if (message.contains("payload version")) {
-            return " (the data was written as " + sourceFormat + "; the target Redis is older and refuses it: use a"
-                    + " target of the same Redis version or newer)";
+        if (message.contains("payload version") || message.contains("Bad data format")) {
+            return " (the data was written as " + sourceFormat + " and could not be converted to a format the target"
+                    + " reads: use a target of that Redis version or newer; for the embedded server, "
+                    + CacheSettings.BINARY + " names a newer redis-server)";
         }
         if (message.contains("BUSYKEY")) {
             return " (the key exists in the target: something wrote to it during the import)";
