@@ -84,7 +84,8 @@ public final class DataImport {
                     + " skipped");
         } catch (PersistenceException | IOException | ImportFailure e) {
             throw failed(dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")", where, restorer, e.getMessage(), e,
-                    "FLUSHDB on its database (or FLUSHALL on each Cluster master)");
+                    "The target is no longer empty: empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
+                            + " before the next start, or that start will not import.");
         } finally {
             deleteQuietly(work);
         }
@@ -129,12 +130,12 @@ public final class DataImport {
             restorer.finish();
         } catch (IOException | ImportFailure e) {
             throw failed(from, "the embedded server", restorer, e.getMessage(), e,
-                    "nothing: no snapshot was taken, so the next start imports again");
+                    "No snapshot was taken, so the next start imports again.");
         } catch (AssertionError e) {
             // redis-replicator reports a refused login (AUTH, NOAUTH, NOPERM) this way
             throw failed(from, "the embedded server", restorer, "the source refused the login: " + e.getMessage()
                     + "; check " + ImportSettings.STANDALONE_USERNAME + " and " + ImportSettings.STANDALONE_PASSWORD, e,
-                    "nothing: no snapshot was taken, so the next start imports again");
+                    "No snapshot was taken, so the next start imports again.");
         }
         LOG.info("Imported the Redis at " + from + " into the embedded server through " + method.description + ": "
                 + restorer.restored() + " keys, " + restorer.bytes() + " bytes in " + seconds(start) + " s; "
@@ -170,10 +171,10 @@ public final class DataImport {
     }
 
     private static ImportFailure failed(final String from, final String into, final KeyRestorer restorer,
-                                        final String why, final Throwable cause, final String toRetry) {
-        return new ImportFailure("Import from " + from + " into " + into + " failed: " + why + ". "
-                + restorer.restored() + " key(s) were copied before it; the source is untouched. To retry: "
-                + toRetry + ", then start again.", cause);
+                                        final String why, final Throwable cause, final String whatNext) {
+        String reason = String.valueOf(why).replaceAll("[.\\s]+$", "");
+        return new ImportFailure("Import from " + from + " into " + into + " failed: " + reason + ". "
+                + restorer.restored() + " key(s) were copied before it; the source is untouched. " + whatNext, cause);
     }
 
     /** The major version of a {@code redis_version} such as 7.0.15; -1 when it cannot be read. */

@@ -15,17 +15,21 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.ByteArrayCodec;
 import org.redisson.client.protocol.RedisCommands;
 import org.redisson.command.CommandAsyncExecutor;
+import org.redisson.command.CommandBatchService;
 
 /**
  * Writes keys captured as DUMP payloads into a Redis through a RedissonClient: {@code RESTORE key expiry
  * payload ABSTTL}, so an expiry stays the absolute time it was at the source however long the copy takes. Each
  * key goes to the node that owns its slot (Redisson routes it), so the target may be a single Redis, a
  * Sentinel-managed one or a Cluster. Keys whose expiry has passed are skipped and counted. Up to
- * {@value #IN_FLIGHT} RESTOREs are in flight at once; the first failure stops the copy and names the key.
+ * {@value #IN_FLIGHT} RESTOREs are in flight at once, sent in pipelined batches of {@value #BATCH}; the first
+ * failure stops the copy and names the key.
  */
 final class KeyRestorer {
 
-    static final int IN_FLIGHT = 512;
+    static final int IN_FLIGHT = 4096;
+    /** Keys per pipelined batch: one write and one flush per node instead of one per key. */
+    static final int BATCH = 256;
     private static final long WAIT_SECONDS = 120;
 
     private final CommandAsyncExecutor executor;
@@ -34,6 +38,9 @@ final class KeyRestorer {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
     private final AtomicReference<ImportFailure> failure = new AtomicReference<>();
+    /** The batch being filled; only the importing thread touches it. */
+    private CommandBatchService batch;
+    private int batched;
 
     KeyRestorer(final RedissonClient target) {
         this.executor = ((Redisson) target).getCommandExecutor();
@@ -58,7 +65,10 @@ final class KeyRestorer {
         if (expiresAt != null) {
             params.add("ABSTTL");
         }
-        executor.writeAsync(key, ByteArrayCodec.INSTANCE, RedisCommands.RESTORE, params.toArray())
+        if (batch == null) {
+            batch = new CommandBatchService(executor);
+        }
+        batch.writeAsync(key, ByteArrayCodec.INSTANCE, RedisCommands.RESTORE, params.toArray())
                 .whenComplete((ok, error) -> {
                     window.release();
                     if (error == null) {
@@ -69,10 +79,23 @@ final class KeyRestorer {
                                 + " written: " + redisWords(error) + hint(error, sourceFormat), error));
                     }
                 });
+        if (++batched == BATCH) {
+            send();
+        }
+    }
+
+    /** Sends the keys batched so far, pipelined (one batch per node that owns some of them). */
+    private void send() {
+        if (batch != null) {
+            batch.executeAsync(); // each key's own reply completes its future above
+            batch = null;
+            batched = 0;
+        }
     }
 
     /** Waits for every reply. @throws ImportFailure with the first key that failed */
     void finish() {
+        send();
         try {
             if (!window.tryAcquire(IN_FLIGHT, WAIT_SECONDS, TimeUnit.SECONDS)) {
                 throw new ImportFailure("the target did not answer " + (IN_FLIGHT - window.availablePermits())

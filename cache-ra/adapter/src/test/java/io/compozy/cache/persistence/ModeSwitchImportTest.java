@@ -165,6 +165,27 @@ class ModeSwitchImportTest {
     }
 
     @Test
+    void aKeyTheTargetRefusesIsNamedAndNothingIsSnapshotted() throws Exception {
+        external = Standalone.startPlain(root.resolve("external"));
+        try (ControlConnection redis = connect(external)) {
+            for (int i = 0; i < 40; i++) {
+                call(redis, "SET", "big:" + i, "x".repeat(100_000) + i);
+            }
+        }
+        Map<String, String> small = standalone("small", Optional.empty());
+        small.put(CacheSettings.MAX_MEMORY, "2mb"); // the embedded server refuses writes beyond it
+        small.put(ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + external.port());
+        small.put(ImportSettings.STANDALONE_PASSWORD, external.password().reveal());
+        assertThatThrownBy(() -> start(small)).isInstanceOf(CacheBackend.BackendStartException.class)
+                .hasMessageContaining("key 'big:").hasMessageContaining("maxmemory")
+                .hasMessageContaining("No snapshot was taken, so the next start imports again");
+        try (SnapshotManager store = SnapshotManager.open(CacheSettings.load(ConfigLookup.of(small)).standalone()
+                .persistence())) {
+            assertThat(store.generations()).isEmpty();
+        }
+    }
+
+    @Test
     void importingIntoTheEmbeddedServerNeedsPersistence() {
         Map<String, String> values = new HashMap<>(Map.of("redis.mode", "standalone",
                 ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:6379"));
