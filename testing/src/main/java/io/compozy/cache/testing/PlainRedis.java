@@ -63,9 +63,15 @@ public final class PlainRedis implements AutoCloseable, RedisCommands {
                     "--bind", "127.0.0.1", "--dir", dir.toString(), "--dbfilename", DBFILENAME, "--save", "",
                     "--appendonly", "no", "--enable-debug-command", "local", "--repl-diskless-sync-delay", "0")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-            // A resolver given keeps Redisson from probing native transports the test class path may lack.
-            RedisClient client = RedisClient.create(new RedisClientConfig().setAddress("127.0.0.1", port)
-                    .setResolverGroup(DefaultAddressResolverGroup.INSTANCE));
+            RedisClient client;
+            try {
+                // A resolver given keeps Redisson from probing native transports the test class path may lack.
+                client = RedisClient.create(new RedisClientConfig().setAddress("127.0.0.1", port)
+                        .setResolverGroup(DefaultAddressResolverGroup.INSTANCE));
+            } catch (RuntimeException | Error e) {
+                process.destroyForcibly(); // no server outlives a harness that could not use it
+                throw e;
+            }
             long deadline = System.currentTimeMillis() + READY_MS;
             while (true) {
                 try {
