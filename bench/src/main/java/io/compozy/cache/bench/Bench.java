@@ -3,7 +3,9 @@ package io.compozy.cache.bench;
 import io.compozy.cache.adapter.CacheBackend;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.persistence.GenerationExport;
 import io.compozy.cache.web.store.lock.LockManager;
 import io.compozy.cache.web.store.memory.MemoryStore;
 import io.compozy.cache.web.store.resource.ResourceKey;
@@ -31,6 +33,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -508,6 +512,62 @@ public final class Bench {
                 restore, plain, -2.0);
         row("6", "redis-server RSS with the data, MB: embedded vs plain", embeddedRss / 1024.0, plainRss / 1024.0,
                 "1.0x +- 15%", Math.abs((double) embeddedRss / plainRss - 1) < 0.15);
+        transfers(settings, ours, plain);
+    }
+
+    // 11. Moving the same data between modes (docs/migration.md), next to the snapshot (row 3) and to a plain
+    // redis-server loading the same RDB: export of a generation as an RDB file, import of the store into an
+    // empty external Redis (RESTORE ... ABSTTL per key), import of that Redis into a new standalone server
+    // (replication stream, then the first snapshot).
+    private void transfers(final CacheSettings standalone, final List<Double> snapshot, final List<Double> plainLoad)
+            throws Exception {
+        Path dataDir = standalone.standalone().persistence().dataDir().orElseThrow();
+        List<Double> export = new ArrayList<>();
+        List<Double> intoExternal = new ArrayList<>();
+        List<Double> intoEmbedded = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            Path rdb = work.resolve("export-" + round + ".rdb");
+            long start = System.nanoTime();
+            try (GenerationExport generations = GenerationExport.openOffline(dataDir, Optional.empty())) {
+                generations.writeRdb(OptionalLong.empty(), rdb);
+            }
+            export.add((System.nanoTime() - start) / 1e6);
+            Files.delete(rdb);
+
+            try (EmbeddedRedisServer external = EmbeddedRedisServer.start(settings("external-" + round, false)
+                    .standalone(), PUMP)) {
+                Map<String, String> distributed = new HashMap<>(Map.of("redis.mode", "distributed",
+                        CacheSettings.ADDR, "redis://127.0.0.1:" + external.port() + "/0",
+                        CacheSettings.PASSWORD, external.password().reveal(),
+                        ImportSettings.DISTRIBUTED_DATA_DIR, dataDir.toString()));
+                start = System.nanoTime();
+                startWith(distributed).close();
+                intoExternal.add((System.nanoTime() - start) / 1e6);
+
+                Map<String, String> back = new HashMap<>(Map.of("redis.mode", "standalone",
+                        CacheSettings.WORK_DIR, work.resolve("redis-back-" + round).toString(),
+                        "redis.standalone.persistence.enabled", "true",
+                        "redis.standalone.persistence.data_dir", work.resolve("data-back-" + round).toString(),
+                        "redis.standalone.persistence.snapshot_on_shutdown", "false",
+                        ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + external.port(),
+                        ImportSettings.STANDALONE_PASSWORD, external.password().reveal()));
+                start = System.nanoTime();
+                startWith(back).close();
+                intoEmbedded.add((System.nanoTime() - start) / 1e6);
+            }
+        }
+        ratioRow("11", "export a generation as an RDB file, ms: ours vs the snapshot (row 3)", export, snapshot, 0);
+        ratioRow("11", "import the store into an empty external Redis at start, ms: ours vs plain redis-server loading"
+                + " the RDB", intoExternal, plainLoad, 0);
+        ratioRow("11", "import a Redis into a new standalone server at start (replication + first snapshot), ms: ours vs"
+                + " plain redis-server loading the RDB", intoEmbedded, plainLoad, 0);
+    }
+
+    private static CacheBackend startWith(final Map<String, String> values) {
+        ConfigLookup config = ConfigLookup.of(values);
+        CacheSettings settings = CacheSettings.load(config);
+        return CacheBackend.start(settings, ImportSettings.load(config, settings.mode(),
+                settings.standalone().persistence()), PUMP);
     }
 
     private static Object pause(final long millis) {

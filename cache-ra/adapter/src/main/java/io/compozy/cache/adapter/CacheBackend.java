@@ -2,10 +2,13 @@ package io.compozy.cache.adapter;
 
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.migration.DataImport;
+import io.compozy.cache.migration.ImportFailure;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.SnapshotManager;
 import java.io.IOException;
@@ -71,6 +74,7 @@ public final class CacheBackend implements AutoCloseable {
             return thread;
         }));
         embedded.ifPresent(this::watch);
+        persistence.ifPresent(manager -> manager.onServerReplaced(this::replaced));
     }
 
     /**
@@ -79,15 +83,25 @@ public final class CacheBackend implements AutoCloseable {
      * @throws BackendStartException with a message that names the address, never a secret
      */
     public static CacheBackend start(final CacheSettings settings, final Executor pump) {
-        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings, pump);
+        return start(settings, ImportSettings.none(), pump);
+    }
+
+    /**
+     * Starts the backend as {@link #start(CacheSettings, Executor)} does, first importing what {@code imports}
+     * names (docs/migration.md): no connection is handed out before the import has finished.
+     */
+    public static CacheBackend start(final CacheSettings settings, final ImportSettings imports, final Executor pump) {
+        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, imports, pump)
+                : connectExternal(settings, imports, pump);
     }
 
     /**
      * With persistence on, the store is opened and the newest valid snapshot loaded before the client
      * exists: no connection is handed out on a server that has not been restored.
      */
-    private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
-        return startEmbedded(settings, pump,
+    private static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports,
+                                              final Executor pump) {
+        return startEmbedded(settings, imports, pump,
                 (uri, username, password, database) -> createClient(uri, username, password, database, Optional.empty()));
     }
 
@@ -97,9 +111,11 @@ public final class CacheBackend implements AutoCloseable {
         RedissonClient create(String uri, Optional<String> username, Optional<Secret> password, int database);
     }
 
-    static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump, final ClientFactory clients) {
+    static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports, final Executor pump,
+                                      final ClientFactory clients) {
         Optional<SnapshotManager> persistence = Optional.empty();
         EmbeddedRedisServer server = null;
+        RedissonClient client = null;
         boolean started = false;
         try {
             if (settings.standalone().persistence().enabled()) {
@@ -109,7 +125,6 @@ public final class CacheBackend implements AutoCloseable {
                 server = EmbeddedRedisServer.start(settings.standalone(), pump);
             }
             String uri = "redis://" + server.host() + ":" + server.port();
-            RedissonClient client;
             String version;
             try {
                 client = clients.create(uri, Optional.empty(), Optional.of(server.password()), 0);
@@ -121,12 +136,16 @@ public final class CacheBackend implements AutoCloseable {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
             }
+            importIntoEmbedded(imports, persistence, client);
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
                     server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
                     persistence, Optional.of(settings.standalone()), pump);
             started = true;
             return backend;
         } catch (IOException | PersistenceException e) {
+            throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
+        } catch (ImportFailure e) {
+            // No snapshot was taken of a partial import: the next start imports again.
             throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
         } catch (BackendStartException e) {
             throw e;
@@ -135,6 +154,9 @@ public final class CacheBackend implements AutoCloseable {
         } finally {
             if (!started) {
                 // Whatever was thrown: an open store keeps its JE lock, and the next start would wait for it.
+                if (client != null) {
+                    client.shutdown();
+                }
                 if (server != null) {
                     server.close();
                 }
@@ -143,7 +165,8 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
+    private static CacheBackend connectExternal(final CacheSettings settings, final ImportSettings imports,
+                                                final Executor pump) {
         var address = settings.address();
         checkTlsHandshake(settings, null);
         RedissonClient client;
@@ -158,9 +181,13 @@ public final class CacheBackend implements AutoCloseable {
         }
         try {
             String version = pingAndVersion(client, address.toString());
+            DataImport.intoEmptyExternal(imports, client, address.toString(), version);
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", address.host(),
                     address.port(), address.database(), address.tls(), version, -1, 0), Optional.empty(),
                     Optional.empty(), Optional.empty(), pump);
+        } catch (ImportFailure e) {
+            client.shutdown();
+            throw new BackendStartException("Distributed mode: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
@@ -181,6 +208,20 @@ public final class CacheBackend implements AutoCloseable {
                         + CacheSettings.ADDR + ") failed: " + problem, cause);
             });
         }
+    }
+
+    /**
+     * With {@code redis.standalone.import.from} set and no generation in {@code data_dir} (nothing was restored):
+     * copies the source into the server just started, then takes the first snapshot, so the next start
+     * restores it instead of importing again.
+     */
+    private static void importIntoEmbedded(final ImportSettings imports, final Optional<SnapshotManager> persistence,
+                                           final RedissonClient client) {
+        if (imports.fromRedis().isEmpty() || persistence.isEmpty() || !persistence.get().generations().isEmpty()) {
+            return;
+        }
+        DataImport.intoEmbedded(imports, client);
+        persistence.get().snapshot().orElseThrow(() -> new IllegalStateException("the first snapshot was skipped"));
     }
 
     /** The view applications may keep: the same client, shutdown refused. */
@@ -246,8 +287,8 @@ public final class CacheBackend implements AutoCloseable {
     private void watch(final EmbeddedRedisServer server) {
         // Completes on the JDK's process reaper thread: hand the work over at once.
         server.onExit().thenRun(() -> {
-            if (closing) {
-                return;
+            if (closing || persistence.map(manager -> manager.stoppedOnPurpose(server)).orElse(false)) {
+                return; // stopping, or a restore replaces it (and tells replaced())
             }
             LOG.warning("The embedded redis-server (pid " + server.pid() + ") exited unexpectedly; starting it again"
                     + " on " + server.host() + ":" + server.port() + (persistence.isEmpty()
@@ -261,6 +302,15 @@ public final class CacheBackend implements AutoCloseable {
                 LOG.fine("not restarting: the cache is stopping");
             }
         });
+    }
+
+    /** A restore started the server again on a chosen generation: watch the new process, report its pid. */
+    private void replaced(final EmbeddedRedisServer started) {
+        BackendInfo old = info;
+        info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
+                old.redisVersion(), started.pid(), old.embeddedRestarts());
+        embedded = Optional.of(started);
+        watch(started);
     }
 
     /** Restarts the dead server on its address, a few times with a growing pause, until one start succeeds. */

@@ -3,6 +3,7 @@ package io.compozy.cache.adapter;
 import io.compozy.cache.api.StartFailure;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.InvalidConfigurationException;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ActivationSpec;
@@ -30,8 +31,10 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     @Override
     public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
         try {
-            CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
-            backend = CacheBackend.start(settings, outputPumpThread());
+            ConfigLookup config = ConfigLookup.microProfile(getClass().getClassLoader());
+            CacheSettings settings = CacheSettings.load(config);
+            ImportSettings imports = ImportSettings.load(config, settings.mode(), settings.standalone().persistence());
+            backend = CacheBackend.start(settings, imports, outputPumpThread());
             StartFailure.record(null);
             var info = backend.info();
             String persistence = backend.persistence().isPresent() ? "on" : "off";

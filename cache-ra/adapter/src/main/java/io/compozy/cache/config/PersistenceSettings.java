@@ -169,6 +169,11 @@ public record PersistenceSettings(
      * name the key and, for a file, its path; never the key material.
      */
     static Secret encryptionKey(final String value) {
+        return encryptionKey(ENCRYPTION_KEY, value);
+    }
+
+    /** As {@link #encryptionKey(String)}, for another key that holds the same kind of value ({@code configKey}). */
+    static Secret encryptionKey(final String configKey, final String value) {
         String text = value;
         String origin = "the value";
         if (value.startsWith(KEY_FILE_PREFIX)) {
@@ -177,7 +182,7 @@ public record PersistenceSettings(
             try {
                 text = Files.readString(file, StandardCharsets.UTF_8).trim();
             } catch (IOException | RuntimeException e) {
-                throw new InvalidConfigurationException(ENCRYPTION_KEY, "cannot read the key file " + file + " ("
+                throw new InvalidConfigurationException(configKey, "cannot read the key file " + file + " ("
                         + e.getClass().getSimpleName() + "); check the path and that this server's user may read it");
             }
         }
@@ -185,16 +190,17 @@ public record PersistenceSettings(
         try {
             bytes = Base64.getDecoder().decode(text.replace('-', '+').replace('_', '/'));
         } catch (IllegalArgumentException e) {
-            throw invalidKey(origin, "is not base64");
+            throw invalidKey(configKey, origin, "is not base64");
         }
         if (bytes.length != KEY_BYTES) {
-            throw invalidKey(origin, "decodes to " + bytes.length + " bytes, not " + KEY_BYTES);
+            throw invalidKey(configKey, origin, "decodes to " + bytes.length + " bytes, not " + KEY_BYTES);
         }
         return Secret.of(Base64.getEncoder().encodeToString(bytes));
     }
 
-    private static InvalidConfigurationException invalidKey(final String origin, final String problem) {
-        return new InvalidConfigurationException(ENCRYPTION_KEY, origin + " " + problem + "; the key must be the"
+    private static InvalidConfigurationException invalidKey(final String configKey, final String origin,
+                                                            final String problem) {
+        return new InvalidConfigurationException(configKey, origin + " " + problem + "; the key must be the"
                 + " base64 of " + KEY_BYTES + " random bytes (generate one with: openssl rand -base64 32), inline or"
                 + " in a file named as " + KEY_FILE_PREFIX + "/path/to/keyfile");
     }

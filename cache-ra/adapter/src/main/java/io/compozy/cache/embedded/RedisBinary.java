@@ -26,7 +26,7 @@ public final class RedisBinary {
         return resolve(Optional.empty(), dir);
     }
 
-    static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {
+    public static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {
         if (configured.isPresent()) {
             return configured.get();
         }

@@ -468,6 +468,20 @@ final class SnapshotStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Streams a generation's RDB bytes (decrypted) to {@code out}, checking every chunk's tag as it goes and
+     * the SHA-256 after the last chunk: on a mismatch the bytes written are not the generation, and the
+     * caller must discard them.
+     */
+    void stream(final StoredGeneration generation, final OutputStream out) throws IOException {
+        readInto(generation, Optional.of(out));
+    }
+
+    /** Whether the configured key (or none) opens the generation. */
+    boolean opens(final StoredGeneration generation) {
+        return !generation.encrypted() || cipher.isPresent() && cipher.get().matches(generation.keyCheck());
+    }
+
     /** Reads a generation back without keeping it, to prove it restorable. */
     void verify(final StoredGeneration generation) throws IOException {
         handles.readLock().lock();

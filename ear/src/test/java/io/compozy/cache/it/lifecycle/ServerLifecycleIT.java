@@ -158,9 +158,13 @@ class ServerLifecycleIT {
 
         try (EmbeddedRedisServer redis = TestRedis.startEmbedded()) {
             String password = redis.password().reveal();
+            // The empty Redis gets the encrypted standalone data, imported with its key (docs/migration.md).
             LibertyProcess.start(Map.of("REDIS_MODE", "distributed",
-                    "REDIS_ADDR", "redis://" + redis.host() + ":" + redis.port() + "/0", "REDIS_PASSWORD", password));
+                    "REDIS_ADDR", "redis://" + redis.host() + ":" + redis.port() + "/0", "REDIS_PASSWORD", password,
+                    "REDIS_DISTRIBUTED_IMPORT_DATA_DIR", dataDir.toString(),
+                    "REDIS_DISTRIBUTED_IMPORT_ENCRYPTION_KEY", encryptionKey));
             assertThat(readyStatus().getString("mode")).isEqualTo("distributed");
+            assertThat(logs()).contains("Imported generation");
             exerciseAndCollect(outputs);
             LibertyProcess.stop();
             String everything = String.join("\n", outputs) + "\n" + logs();
