@@ -68,7 +68,7 @@ class PersistenceLifecycleIT {
         for (int cycle = 0; cycle < 3; cycle++) {
             LibertyProcess.start(env);
             JsonObject restored = awaitReady().getJsonObject("persistence").getJsonObject("restoredGeneration");
-            assertThat(restored == null).as("a generation was restored at start").isEqualTo(cycle > 0);
+            assertThat(restored != null).as("a generation was restored at start").isEqualTo(cycle > 0);
             for (int earlier = 0; earlier < cycle; earlier++) {
                 assertCycleData(earlier);
             }
