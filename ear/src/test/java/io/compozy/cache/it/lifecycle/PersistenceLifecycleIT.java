@@ -70,7 +70,7 @@ class PersistenceLifecycleIT {
         for (int cycle = 0; cycle < 3; cycle++) {
             LibertyProcess.start(env);
             JsonObject restored = awaitReady().getJsonObject("persistence").getJsonObject("restoredGeneration");
-            assertThat(restored == null).as("a generation was restored at start").isEqualTo(cycle > 0);
+            assertThat(restored != null).as("a generation was restored at start").isEqualTo(cycle > 0);
             for (int earlier = 0; earlier < cycle; earlier++) {
                 assertCycleData(earlier);
             }
@@ -235,6 +235,9 @@ class PersistenceLifecycleIT {
                             + answer.statusCode() + " " + answer.body());
                 }
             } catch (RuntimeException e) {
+                if (timedOut(e)) {
+                    continue; // a starved machine, not a broken contract: the next GET reads what the PUT left
+                }
                 if (!killing.get()) {
                     failures.add("PUT " + path + ": " + e);
                 }
@@ -255,6 +258,9 @@ class PersistenceLifecycleIT {
                     failures.add("POST " + path + ": " + answer.statusCode() + " " + answer.body());
                 }
             } catch (RuntimeException e) {
+                if (timedOut(e)) {
+                    continue; // a starved machine, not a broken contract; the counts are compared at the end
+                }
                 if (!killing.get()) {
                     failures.add("POST " + path + ": " + e);
                 }
@@ -263,8 +269,14 @@ class PersistenceLifecycleIT {
         }
     }
 
+    /** Api's 30 s request timeout ran out: slow, not failed (the server may still have done the write). */
+    private static boolean timedOut(final RuntimeException e) {
+        return e.getCause() instanceof java.net.http.HttpTimeoutException;
+    }
+
     private static JsonObject awaitReady() {
-        HttpResponse<String> status = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        // Generous: a bound on a starved machine's deployment, not a speed the test asserts.
+        HttpResponse<String> status = await().atMost(Duration.ofSeconds(180)).ignoreExceptions()
                 .until(() -> Api.get("admin/status"), r -> r.statusCode() == 200);
         return json(status);
     }
