@@ -219,7 +219,9 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         }
         if (settings.appendOnly()) {
             try {
-                AppendOnlyFile.switchOn(started, settings.snapshotInterval().plusMinutes(1));
+                // A rewrite writes the data once more, as a snapshot does: a minute, plus a second per 10 MB.
+                long bytes = restored == null ? 0 : restored.bytes();
+                AppendOnlyFile.switchOn(started, java.time.Duration.ofSeconds(60 + bytes / (10L << 20)));
             } catch (IOException e) {
                 started.close();
                 server = null;
