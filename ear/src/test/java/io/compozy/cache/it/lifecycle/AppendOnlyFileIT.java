@@ -93,6 +93,15 @@ class AppendOnlyFileIT {
         assertThat(window.lostMoreThan(1_000)).as("acknowledged more than 1 s before the kill, and lost").isEmpty();
         assertThat(LibertyProcess.messages()).contains("Started from the append-only file");
         assertThat(aof().getString("loadedFrom")).startsWith("the append-only file");
+        JsonObject ready = persistenceHealth().getJsonObject("data");
+        assertThat(ready.getString("aof")).isEqualTo("everysec");
+        assertThat(ready.getString("aof_state")).isEqualTo("ok");
+        MetricsText metrics = await().atMost(Duration.ofSeconds(30)).until(MetricsText::scrape,
+                m -> m.value("compozy_standalone_aof_enabled").orElse(0.0) == 1.0);
+        assertThat(metrics.value("compozy_standalone_aof_size_bytes")).hasValueSatisfying(
+                size -> assertThat(size).isPositive());
+        assertThat(metrics.value("compozy_standalone_aof_last_write_ok")).hasValue(1.0);
+        assertThat(metrics.value("compozy_standalone_aof_delayed_fsync_total")).isPresent();
     }
 
     @Test
