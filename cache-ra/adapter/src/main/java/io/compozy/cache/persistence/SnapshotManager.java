@@ -485,9 +485,25 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             long start = System.nanoTime();
             stoppedOnPurpose.add(old.pid());
             old.close();
+            if (settings.appendOnly() && appendOnlyFile.exists()) {
+                // Redis loads an AOF before any RDB: left in place, the replaced data would come back at the
+                // next start. Kept aside (not deleted) like a damaged one.
+                Path aside = appendOnlyFile.setAside("replaced-by-restore");
+                LOG.info("Restoring generation " + generation + ": the append-only file of the replaced data was"
+                        + " moved to " + aside);
+            }
             try {
                 server = EmbeddedRedisServer.startAgain(old, standalone, pump,
                         Optional.of(file -> store.read(chosen, file)));
+                if (settings.appendOnly()) {
+                    try {
+                        AppendOnlyFile.switchOn(server, java.time.Duration.ofSeconds(60 + chosen.bytes() / (10L << 20)));
+                    } catch (IOException e) {
+                        server.close(); // free the port for the fallback start below
+                        throw e;
+                    }
+                    loadedFrom = "snapshot generation " + generation + " (restored on request)";
+                }
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + generation + " could not be restored (" + e.getMessage() + "); starting"
                         + " the server again on the newest generation that restores");

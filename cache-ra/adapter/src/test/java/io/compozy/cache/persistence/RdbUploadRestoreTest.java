@@ -121,6 +121,37 @@ class RdbUploadRestoreTest {
     }
 
     @Test
+    void withTheAppendOnlyFileOnARestoredGenerationIsWhatTheNextStartLoads() throws Exception {
+        // Redis loads an AOF before any RDB: the replaced data's AOF must not come back after a restart.
+        CacheSettings.Standalone settings = Standalone.settings(root, Map.of(PersistenceSettings.AOF, "everysec"));
+        long generation;
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
+            AtomicReference<EmbeddedRedisServer> replaced = new AtomicReference<>();
+            manager.onServerReplaced(replaced::set);
+            try (ControlConnection redis = connect(first)) {
+                call(redis, "SET", "version", "the generation");
+                generation = manager.snapshot().orElseThrow().generation();
+                call(redis, "SET", "version", "replaced by the restore");
+                call(redis, "SET", "written:later", "replaced by the restore");
+            }
+            manager.restore(generation);
+            try (ControlConnection redis = connect(replaced.get())) {
+                assertThat(call(redis, "GET", "version")).isEqualTo("the generation");
+                call(redis, "SET", "after:restore", "kept by the append-only file");
+            }
+            replaced.get().close(); // a kill or a stop without a final snapshot: the AOF is all there is
+        }
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = connect(server)) {
+            assertThat(call(redis, "GET", "version")).isEqualTo("the generation");
+            assertThat(call(redis, "GET", "written:later")).isNull();
+            assertThat(call(redis, "GET", "after:restore")).isEqualTo("kept by the append-only file");
+        }
+    }
+
+    @Test
     void restoringACorruptGenerationChangesNothing() throws Exception {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
