@@ -3,6 +3,7 @@ package io.compozy.cache.web.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.JCacheSettings;
 import io.compozy.cache.config.ModeResolver;
 import io.compozy.cache.config.PersistenceSettings;
 import java.io.IOException;
@@ -120,7 +121,7 @@ class ConfigurationDocTest {
     /** Every key the code defines, with the default the code gives it when it has one. */
     static Map<String, Optional<String>> codeKeys() throws Exception {
         Map<String, Optional<String>> keys = new TreeMap<>();
-        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class)) {
+        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, JCacheSettings.class)) {
             for (Field field : type.getDeclaredFields()) {
                 if (isConstant(field) && Modifier.isPublic(field.getModifiers()) && field.getType() == String.class
                         && KEY_VALUE.matcher((String) field.get(null)).matches() && ((String) field.get(null)).contains(".")) {
