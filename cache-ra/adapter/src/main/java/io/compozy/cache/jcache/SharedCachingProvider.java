@@ -36,7 +36,6 @@ public final class SharedCachingProvider implements CachingProvider {
     private final JCachingProvider redisson = new JCachingProvider();
     private final Map<ClassLoader, Map<URI, SharedCacheManager>> managers = new HashMap<>();
     private final AtomicLong sequence = new AtomicLong();
-    private volatile boolean closed;
 
     /**
      * @param client the adapter's client itself (Redisson's JCache needs the concrete {@code Redisson})
@@ -50,9 +49,6 @@ public final class SharedCachingProvider implements CachingProvider {
     @Override
     public synchronized CacheManager getCacheManager(final URI uri, final ClassLoader classLoader,
                                                      final Properties properties) {
-        if (closed) {
-            throw new IllegalStateException("The Compozy cache resource adapter has stopped");
-        }
         URI key = uri == null ? DEFAULT_URI : uri;
         ClassLoader loader = classLoader == null ? getDefaultClassLoader() : classLoader;
         Map<URI, SharedCacheManager> byUri = managers.computeIfAbsent(loader, l -> new HashMap<>());
@@ -99,10 +95,12 @@ public final class SharedCachingProvider implements CachingProvider {
         return new Properties();
     }
 
-    /** Closes every manager (their caches' data stays in Redis); the adapter calls it when it stops. */
+    /**
+     * Closes every manager (their caches' data stays in Redis); the adapter calls it when it stops. As
+     * JSR-107 says, a later {@code getCacheManager} starts afresh.
+     */
     @Override
     public void close() {
-        closed = true;
         for (SharedCacheManager manager : snapshot(null, null)) {
             manager.close();
         }
