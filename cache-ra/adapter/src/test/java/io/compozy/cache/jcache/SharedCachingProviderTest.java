@@ -160,6 +160,35 @@ class SharedCachingProviderTest {
         assertThat(again.getCache("products").get("kept")).isEqualTo("yes");
     }
 
+    /**
+     * Liberty's session store through the library facade: after the adapter restarts (a new provider on
+     * the client), the cache Liberty holds reaches the new one, with the same entries.
+     */
+    @Test
+    void theLibraryFacadeFollowsTheAdapterAcrossARestart() {
+        SharedCachingProvider before = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(before);
+        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CacheManager liberty = facade.getCacheManager(null, null, new java.util.Properties());
+        Cache<String, byte[]> sessions = liberty.createCache("facade-sessions",
+                new MutableConfiguration<String, byte[]>().setTypes(String.class, byte[].class));
+        sessions.put("s1", new byte[] {1, 2, 3});
+
+        io.compozy.cache.provider.SharedProvider.unregister(before);
+        before.close();
+        SharedCachingProvider after = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(after);
+        try {
+            assertThat(sessions.get("s1")).containsExactly(1, 2, 3);
+            assertThat(liberty.getCache("facade-sessions", String.class, byte[].class).get("s1")).containsExactly(1, 2, 3);
+            assertThat(sessions.getCacheManager()).isSameAs(liberty);
+        } finally {
+            facade.close();
+            io.compozy.cache.provider.SharedProvider.unregister(after);
+            after.close();
+        }
+    }
+
     private static java.net.URI URI_OF(final String name) {
         return java.net.URI.create("compozy-cache:test-" + name);
     }

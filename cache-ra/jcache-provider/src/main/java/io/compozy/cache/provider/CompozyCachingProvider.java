@@ -23,7 +23,9 @@ public final class CompozyCachingProvider implements CachingProvider {
 
     @Override
     public CacheManager getCacheManager(final URI uri, final ClassLoader classLoader, final Properties properties) {
-        CacheManager manager = adapter().getCacheManager(uri, classLoader, properties);
+        CacheManager manager = new FollowingCacheManager(this, uri == null ? getDefaultURI() : uri,
+                classLoader == null ? getDefaultClassLoader() : classLoader,
+                properties == null ? getDefaultProperties() : properties).proxy();
         obtained.add(manager);
         return manager;
     }
