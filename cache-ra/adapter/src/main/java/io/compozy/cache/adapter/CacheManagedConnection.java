@@ -54,6 +54,11 @@ final class CacheManagedConnection implements ManagedConnection {
         }
     }
 
+    /** The JCache provider on the same shared client. */
+    io.compozy.cache.jcache.SharedCachingProvider jcache() throws ResourceException {
+        return factory.resourceAdapter().jcache();
+    }
+
     /** Called by a handle's close(): tells the container the handle is back. */
     void handleClosed(final ConnectionHandle handle, final CacheConnection proxy) {
         handles.remove(handle);

@@ -5,6 +5,9 @@ import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.InvalidConfigurationException;
+import io.compozy.cache.config.JCacheSettings;
+import io.compozy.cache.jcache.LibraryRegistration;
+import io.compozy.cache.jcache.SharedCachingProvider;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ActivationSpec;
 import jakarta.resource.spi.BootstrapContext;
@@ -26,6 +29,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     private static final Logger LOG = Logger.getLogger(CacheResourceAdapter.class.getName());
 
     private transient volatile CacheBackend backend;
+    private transient volatile SharedCachingProvider jcache;
     private transient volatile String startFailure = "the Compozy cache resource adapter has not started";
 
     @Override
@@ -34,7 +38,9 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             ConfigLookup config = ConfigLookup.microProfile(getClass().getClassLoader());
             CacheSettings settings = CacheSettings.load(config);
             ImportSettings imports = ImportSettings.load(config, settings.mode(), settings.standalone().persistence());
+            JCacheSettings jcacheSettings = JCacheSettings.load(config);
             backend = CacheBackend.start(settings, imports, outputPumpThread());
+            startJCache(backend, jcacheSettings);
             StartFailure.record(null);
             var info = backend.info();
             String persistence = backend.persistence().isPresent() ? "on" : "off";
@@ -55,10 +61,39 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
         CacheBackend current = backend;
         backend = null;
         startFailure = "the Compozy cache resource adapter has stopped";
+        stopJCache();
         if (current != null) {
             current.close();
             LOG.info("Compozy cache stopped");
         }
+    }
+
+    /** JCache on the shared client; the declared caches are checked here, before anything is handed out. */
+    private void startJCache(final CacheBackend started, final JCacheSettings settings) {
+        SharedCachingProvider provider = new SharedCachingProvider(started.client(), settings);
+        provider.getCacheManager(); // the declared caches exist from the start
+        jcache = provider;
+        boolean library = LibraryRegistration.register(provider);
+        LOG.info(() -> "JCache on the shared client: " + settings.caches().size() + " declared cache(s)"
+                + (library ? ", provider library shared (sessionCache-1.0 can use it)" : ""));
+    }
+
+    private void stopJCache() {
+        SharedCachingProvider provider = jcache;
+        jcache = null;
+        if (provider != null) {
+            LibraryRegistration.unregister(provider);
+            provider.close();
+        }
+    }
+
+    /** The JCache provider on the running backend's client. */
+    SharedCachingProvider jcache() throws ResourceException {
+        SharedCachingProvider provider = jcache;
+        if (provider == null) {
+            throw new ResourceException(startFailure);
+        }
+        return provider;
     }
 
     /**

@@ -82,6 +82,7 @@ final class ConnectionHandle implements InvocationHandler {
                 case "backend" -> backendInfo();
                 case "persistence" -> backend.persistence().map(Persistence.class::cast);
                 case "sharedClient" -> backend.sharedClient();
+                case "cacheManager" -> owner.jcache().managerFor(Thread.currentThread().getContextClassLoader());
                 default -> backend.ping();
             };
         }

@@ -38,6 +38,17 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
      */
     RedissonClient sharedClient();
 
+    /**
+     * The JCache (JSR-107) {@code CacheManager} of the calling application, on the same shared client:
+     * its caches live in the adapter's Redis, so every application and server that uses the same cache
+     * name sees the same entries. Entries are Java-serialized and read back with the caller's class
+     * loader (the thread context class loader), so application classes come back as themselves. The
+     * caches declared in {@code compozy.jcache.caches} are there from the start; others are created
+     * with {@code createCache}. Like {@link #sharedClient()} it outlives this handle; close it when the
+     * application stops (the data stays).
+     */
+    javax.cache.CacheManager cacheManager();
+
     /** Returns the handle to the adapter. Never shuts the shared client down. */
     @Override
     void close();

@@ -142,6 +142,8 @@ class HotRedeployIT {
                 .until(() -> count("Compozy cache started") > starts && count("CWWKZ0003I") > updates);
         assertThat(LibertyProcess.messages()).as("the new adapter instance waited for the old one's store")
                 .doesNotContain("is in use by another server");
+        assertThat(LibertyProcess.messages()).as("Liberty's session caches followed the adapter to its new client")
+                .doesNotContain("SESN0307E");
         // Even when the application came up before the adapter, its periodic snapshots start once it is up.
         await("the snapshot timer restarted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> count("Snapshot timer started") > timers);

@@ -30,16 +30,29 @@ public final class LibertyProcess {
 
     /** Starts the server with extra environment variables and waits until it reports itself started. */
     public static void start(final Map<String, String> environment) {
-        ProcessBuilder builder = new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "start",
-                TestServer.name()).redirectErrorStream(true);
-        builder.environment().putAll(environment);
-        run(builder, "start");
-        await().atMost(Duration.ofSeconds(120)).until(() -> messages().contains("CWWKF0011I"));
+        start(TestServer.name(), environment);
     }
 
     /** Graceful stop; the server is already stopped when this returns. */
     public static void stop() {
-        run(new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "stop", TestServer.name())
+        stop(TestServer.name());
+    }
+
+    /**
+     * Starts another server of the same installation (a copy of the test server, for the two-server
+     * tests) and waits until it reports itself started.
+     */
+    public static void start(final String server, final Map<String, String> environment) {
+        ProcessBuilder builder = new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "start",
+                server).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        run(builder, "start");
+        Path log = TestServer.wlpDir().resolve("usr/servers").resolve(server).resolve("logs/messages.log");
+        await().atMost(Duration.ofSeconds(120)).until(() -> read(log).contains("CWWKF0011I"));
+    }
+
+    public static void stop(final String server) {
+        run(new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "stop", server)
                 .redirectErrorStream(true), "stop");
     }
 
@@ -77,7 +90,10 @@ public final class LibertyProcess {
 
     /** This run's messages.log (Liberty starts a new one at each start). */
     public static String messages() {
-        Path log = TestServer.serverDir().resolve("logs/messages.log");
+        return read(TestServer.serverDir().resolve("logs/messages.log"));
+    }
+
+    private static String read(final Path log) {
         try {
             return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {

@@ -25,10 +25,17 @@ public class StatusResource {
     @Inject
     CacheConnections cache;
 
+    @Inject
+    javax.cache.CacheManager jcache;
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public JsonObject status() {
-        return cache.call(StatusResource::describe);
+        JsonObject status = cache.call(StatusResource::describe);
+        // The JCache caches of this application's manager (the declared ones from the start): docs/jcache.md.
+        var names = Json.createArrayBuilder();
+        jcache.getCacheNames().forEach(names::add);
+        return Json.createObjectBuilder(status).add("jcache", Json.createObjectBuilder().add("caches", names)).build();
     }
 
     private static JsonObject describe(final CacheConnection connection) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ImportSettings;
+import io.compozy.cache.config.JCacheSettings;
 import io.compozy.cache.config.ModeResolver;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.config.TlsSettings;
@@ -123,7 +124,7 @@ class ConfigurationDocTest {
     static Map<String, Optional<String>> codeKeys() throws Exception {
         Map<String, Optional<String>> keys = new TreeMap<>();
         for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, TlsSettings.class,
-                ImportSettings.class)) {
+                ImportSettings.class, JCacheSettings.class)) {
             for (Field field : type.getDeclaredFields()) {
                 if (isConstant(field) && Modifier.isPublic(field.getModifiers()) && field.getType() == String.class
                         && KEY_VALUE.matcher((String) field.get(null)).matches() && ((String) field.get(null)).contains(".")) {

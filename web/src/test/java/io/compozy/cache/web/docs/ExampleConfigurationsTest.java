@@ -126,7 +126,7 @@ class ExampleConfigurationsTest {
         Document shipped = parse(SERVER_XML);
         assertThat(texts(example, "feature")).containsExactlyInAnyOrderElementsOf(texts(shipped, "feature"));
         for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint",
-                "basicRegistry", "user", "security-role")) {
+                "basicRegistry", "user", "security-role", "classloader", "library", "file", "httpSessionCache")) {
             assertThat(attributes(example, element)).as(element).isEqualTo(attributes(shipped, element));
         }
         assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(1);

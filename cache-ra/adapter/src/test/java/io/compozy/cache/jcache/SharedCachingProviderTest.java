@@ -1,0 +1,211 @@
+package io.compozy.cache.jcache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.adapter.CacheBackend;
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.JCacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
+import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryCreatedListener;
+import javax.cache.event.CacheEntryEvent;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.redisson.config.Config;
+import org.redisson.jcache.configuration.RedissonConfiguration;
+
+/**
+ * JCache on one real embedded redis-server through the backend's one client, with caches declared in
+ * configuration, as the adapter builds it at start.
+ */
+class SharedCachingProviderTest {
+
+    private static final Executor PUMP = task -> {
+        Thread thread = new Thread(task, "test-redis-output");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
+    @TempDir
+    static Path root;
+
+    static CacheBackend backend;
+    static SharedCachingProvider provider;
+
+    @BeforeAll
+    static void start() {
+        backend = CacheBackend.start(CacheSettings.load(ConfigLookup.of(Map.of("redis.mode", "standalone",
+                CacheSettings.WORK_DIR, root.resolve("work").toString(), PersistenceSettings.ENABLED, "false"))), PUMP);
+        provider = new SharedCachingProvider(backend.client(),
+                JCacheSettings.load(ConfigLookup.of(Map.of(JCacheSettings.CACHES, "products, prices=3s"))));
+    }
+
+    @AfterAll
+    static void stop() {
+        provider.close();
+        backend.close();
+    }
+
+    @Test
+    void declaredCachesAreInEveryManagerFromTheStart() {
+        CacheManager manager = provider.getCacheManager(SharedCachingProvider.DEFAULT_URI, isolatedLoader());
+        assertThat(manager.getCacheNames()).contains("products", "prices");
+        Cache<Object, Object> products = manager.getCache("products");
+        products.put("p1", "a book");
+        assertThat(provider.getCacheManager().getCache("products").get("p1")).isEqualTo("a book");
+    }
+
+    @Test
+    void aDeclaredExpiryRemovesTheEntryAndEternalEntriesStay() {
+        Cache<Object, Object> prices = provider.getCacheManager().getCache("prices");
+        Cache<Object, Object> products = provider.getCacheManager().getCache("products");
+        prices.put("expiring", 42);
+        products.put("eternal", 42);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !prices.containsKey("expiring"));
+        assertThat(products.get("eternal")).isEqualTo(42);
+    }
+
+    @Test
+    void applicationClassesComeBackThroughEachManagersOwnClassLoader() throws Exception {
+        ClassLoader writerLoader = isolatedLoader();
+        ClassLoader readerLoader = isolatedLoader();
+        CacheManager writer = provider.getCacheManager(SharedCachingProvider.DEFAULT_URI, writerLoader);
+        CacheManager reader = provider.getCacheManager(SharedCachingProvider.DEFAULT_URI, readerLoader);
+        assertThat(writer).isNotSameAs(reader);
+        writer.createCache("greetings", new MutableConfiguration<>());
+        reader.createCache("greetings", new MutableConfiguration<>());
+
+        Class<?> writerType = writerLoader.loadClass(Greeting.class.getName());
+        Object hello = writerType.getConstructor(String.class).newInstance("hello");
+        writer.getCache("greetings").put("g", hello);
+
+        Object read = reader.getCache("greetings").get("g");
+        assertThat(read.getClass().getName()).isEqualTo(Greeting.class.getName());
+        assertThat(read.getClass().getClassLoader()).isSameAs(readerLoader);
+        assertThat(read.toString()).isEqualTo("Greeting[text=hello]");
+    }
+
+    @Test
+    void listenersHearWhatAnotherManagerWrites() {
+        List<Object> created = new CopyOnWriteArrayList<>();
+        Recorder.sink = created;
+        CacheManager listening = provider.getCacheManager(URI_OF("listening"), getClass().getClassLoader());
+        Cache<String, String> cache = listening.createCache("events", new MutableConfiguration<String, String>()
+                .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+                        FactoryBuilder.factoryOf(Recorder.class), null, false, false)));
+        CacheManager writing = provider.getCacheManager(URI_OF("writing"), getClass().getClassLoader());
+        writing.createCache("events", new MutableConfiguration<String, String>()).put("k", "v");
+        await().atMost(Duration.ofSeconds(20)).until(() -> created.contains("k=v"));
+        cache.put("k2", "v2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> created.contains("k2=v2"));
+    }
+
+    @Test
+    void statisticsOfDeclaredCachesAreInJmx() throws Exception {
+        CacheManager manager = provider.getCacheManager();
+        Cache<Object, Object> products = manager.getCache("products");
+        products.put("s1", "x");
+        products.get("s1");
+        products.get("missing");
+        var server = ManagementFactory.getPlatformMBeanServer();
+        Set<ObjectName> names = server.queryNames(new ObjectName("javax.cache:type=CacheStatistics,Cache=products,*"), null);
+        assertThat(names).isNotEmpty().allSatisfy(name -> assertThat(name.getKeyProperty("CacheManager"))
+                .startsWith(SharedCachingProvider.MBEAN_MANAGER_PREFIX));
+        long hits = 0;
+        long misses = 0;
+        for (ObjectName name : names) {
+            hits += (Long) server.getAttribute(name, "CacheHits");
+            misses += (Long) server.getAttribute(name, "CacheMisses");
+        }
+        assertThat(hits).isGreaterThanOrEqualTo(1);
+        assertThat(misses).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aRedissonConfigurationThatCouldStartASecondClientIsRefused() {
+        assertThatThrownBy(() -> provider.getCacheManager().createCache("own-client",
+                RedissonConfiguration.fromConfig(new Config())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one shared client");
+    }
+
+    @Test
+    void closingAManagerKeepsTheDataAndTheClient() {
+        CacheManager first = provider.getCacheManager(URI_OF("closing"), getClass().getClassLoader());
+        first.getCache("products").put("kept", "yes");
+        first.close();
+        assertThat(first.isClosed()).isTrue();
+        assertThat(backend.ping()).isTrue();
+        CacheManager again = provider.getCacheManager(URI_OF("closing"), getClass().getClassLoader());
+        assertThat(again).isNotSameAs(first);
+        assertThat(again.getCache("products").get("kept")).isEqualTo("yes");
+    }
+
+    /**
+     * Liberty's session store through the library facade: after the adapter restarts (a new provider on
+     * the client), the cache Liberty holds reaches the new one, with the same entries.
+     */
+    @Test
+    void theLibraryFacadeFollowsTheAdapterAcrossARestart() {
+        SharedCachingProvider before = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(before);
+        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CacheManager liberty = facade.getCacheManager(null, null, new java.util.Properties());
+        Cache<String, byte[]> sessions = liberty.createCache("facade-sessions",
+                new MutableConfiguration<String, byte[]>().setTypes(String.class, byte[].class));
+        sessions.put("s1", new byte[] {1, 2, 3});
+
+        io.compozy.cache.provider.SharedProvider.unregister(before);
+        before.close();
+        SharedCachingProvider after = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(after);
+        try {
+            assertThat(sessions.get("s1")).containsExactly(1, 2, 3);
+            assertThat(liberty.getCache("facade-sessions", String.class, byte[].class).get("s1")).containsExactly(1, 2, 3);
+            assertThat(sessions.getCacheManager()).isSameAs(liberty);
+        } finally {
+            facade.close();
+            io.compozy.cache.provider.SharedProvider.unregister(after);
+            after.close();
+        }
+    }
+
+    private static java.net.URI URI_OF(final String name) {
+        return java.net.URI.create("compozy-cache:test-" + name);
+    }
+
+    /** Like an application's class loader: sees the test's classes but not the adapter's loader's copies. */
+    private static ClassLoader isolatedLoader() {
+        URL classes = Greeting.class.getProtectionDomain().getCodeSource().getLocation();
+        return new URLClassLoader(new URL[] {classes}, null);
+    }
+
+    /** Records created entries as key=value. */
+    public static final class Recorder implements CacheEntryCreatedListener<String, String>, java.io.Serializable {
+        static volatile List<Object> sink;
+
+        @Override
+        public void onCreated(final Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+            events.forEach(event -> sink.add(event.getKey() + "=" + event.getValue()));
+        }
+    }
+}
