@@ -13,7 +13,7 @@ import java.util.Optional;
  * linked Redis 7.0 that the embedded-redis library carries as a class path resource, extracted once
  * into the private work directory.
  */
-final class RedisBinary {
+public final class RedisBinary {
 
     /** The version the embedded-redis jar bundles (org.signal:embedded-redis 0.9.1). */
     static final String BUNDLED_VERSION = "7.0.15";
@@ -21,7 +21,11 @@ final class RedisBinary {
     private RedisBinary() {
     }
 
-    static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {
+    /**
+     * The configured binary, else the bundled one extracted into {@code workDir} (the test harness runs its
+     * Cluster and Sentinel nodes from the same binary).
+     */
+    public static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {
         if (configured.isPresent()) {
             return configured.get();
         }
