@@ -17,7 +17,8 @@ public record CacheSettings(
         RedisAddress address,
         Optional<String> username,
         Optional<Secret> password,
-        Standalone standalone) {
+        Standalone standalone,
+        TopologySettings topology) {
 
     public static final String ADDR = "redis.addr";
     public static final String USERNAME = "redis.username";
@@ -53,11 +54,16 @@ public record CacheSettings(
     public static CacheSettings load(final ConfigLookup config) {
         Mode mode = new ModeResolver(config).redisMode();
         RedisAddress address = RedisAddress.parse(ADDR, config.get(ADDR).orElse(DEFAULT_ADDR));
-        Optional<String> username = config.get(USERNAME).or(address::username);
+        TopologySettings topology = TopologySettings.load(config, address, config.get(ADDR).isPresent());
+        // Credentials in a Cluster seed's URI count like those in redis.addr.
+        RedisAddress credentials = topology instanceof TopologySettings.Cluster cluster ? cluster.seeds().stream()
+                .filter(a -> a.password().isPresent()).findFirst().orElse(address) : address;
+        Optional<String> username = config.get(USERNAME).or(credentials::username);
         // The password may be empty on purpose (no AUTH), so read it raw.
         Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
-                .or(address::password);
-        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE));
+                .or(credentials::password);
+        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE),
+                topology);
     }
 
     private static Standalone standalone(final ConfigLookup config, final boolean active) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ModeResolver;
 import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.config.TopologySettings;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -120,7 +121,7 @@ class ConfigurationDocTest {
     /** Every key the code defines, with the default the code gives it when it has one. */
     static Map<String, Optional<String>> codeKeys() throws Exception {
         Map<String, Optional<String>> keys = new TreeMap<>();
-        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class)) {
+        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, TopologySettings.class)) {
             for (Field field : type.getDeclaredFields()) {
                 if (isConstant(field) && Modifier.isPublic(field.getModifiers()) && field.getType() == String.class
                         && KEY_VALUE.matcher((String) field.get(null)).matches() && ((String) field.get(null)).contains(".")) {
