@@ -234,7 +234,7 @@ public final class Bench {
             throws Exception {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         LockManager locks = new LockManager(client, scheduler);
-        MemoryStore memory = new MemoryStore(client, locks, "bench-memory:" + round + ":");
+        MemoryStore memory = new MemoryStore(client, "bench-memory:" + round + ":");
         ResourceStore resources = new ResourceStore(client, scheduler, "bench-res-" + round, Duration.ofMinutes(5));
         int threads = 16;
         ExecutorService pool = Executors.newFixedThreadPool(threads);

@@ -30,7 +30,8 @@ import java.util.logging.Logger;
  * Starts executions and runs them, task after task, on the managed executor, using every store as the
  * orchestration engine does.
  *
- * <p>While an execution runs it holds {@code lock:execution:{execId}} (renewed by the lock manager).
+ * <p>From the moment it is queued until it ends, an execution holds {@code lock:execution:{execId}}
+ * (renewed by the lock manager).
  * Each task's config goes to the task config store under its task execution id
  * {@code {execId}.{taskId}}; each step is appended to the execution event stream of {@code execId} and
  * published: workflow events on {@code workflow:{execId}}, task events on {@code task:{taskExecId}} and
@@ -131,11 +132,22 @@ public class WorkflowRunner {
             final String idempotencyHeader, final JsonValue payload) {
         WorkflowDefinitions.Loaded loaded = definitions.get(project, workflowId);
         String key = webhooks.idempotencyKey(idempotencyHeader, payload);
-        if (!webhooks.firstDelivery(webhookNamespace(project, workflowId), key)) {
+        String namespace = webhookNamespace(project, workflowId);
+        if (!webhooks.firstDelivery(namespace, key)) {
             return Optional.empty();
         }
-        return Optional.of(start(loaded, project, payload, null,
-                Json.createObjectBuilder().add("kind", "webhook").add("idempotencyKey", key).build()));
+        try {
+            return Optional.of(start(loaded, project, payload, null,
+                    Json.createObjectBuilder().add("kind", "webhook").add("idempotencyKey", key).build()));
+        } catch (RuntimeException e) {
+            // Nothing was accepted: the sender's retry must start it, not get 409 for a run that never was.
+            try {
+                webhooks.forget(namespace, key);
+            } catch (RuntimeException forgetting) {
+                e.addSuppressed(forgetting);
+            }
+            throw e;
+        }
     }
 
     public static String webhookNamespace(final String project, final String workflowId) {
@@ -149,30 +161,38 @@ public class WorkflowRunner {
         String conversation = memoryKey == null ? "execution:" + execId : StoreException.requireText(memoryKey, "memoryKey");
         Execution execution = new Execution(execId, project, definition.id(), loaded.etag(),
                 input == null ? JsonValue.NULL : input, conversation, trigger, definition.tasks());
-        if (!executions.create(execution)) {
-            throw new IllegalStateException("execution id " + execId + " is already taken");
-        }
+        // Held from before the state exists until the run ends: a queued or running execution whose lock
+        // is free has lost its runner (InterruptedExecutions ends it).
+        HeldLock lock = locks.tryAcquire(lockResource(execId), LOCK_TTL).orElseThrow(
+                () -> new IllegalStateException("execution id " + execId + " is already locked"));
+        boolean handedOver = false;
         try {
-            executor.execute(() -> run(execution, definition));
-        } catch (RejectedExecutionException e) {
-            execution.status = Execution.Status.FAILED;
-            execution.error = "the server's executor refused the execution (is the server stopping?)";
-            execution.finishedAt = Instant.now();
-            executions.save(execution);
-            throw e;
+            if (!executions.create(execution)) {
+                throw new IllegalStateException("execution id " + execId + " is already taken");
+            }
+            try {
+                executor.execute(() -> run(execution, definition, lock));
+                handedOver = true;
+            } catch (RejectedExecutionException e) {
+                execution.status = Execution.Status.FAILED;
+                execution.error = "the server's executor refused the execution (is the server stopping?)";
+                execution.finishedAt = Instant.now();
+                executions.save(execution);
+                throw e;
+            }
+        } finally {
+            if (!handedOver) {
+                releaseQuietly(lock, execId);
+            }
         }
         return execId;
     }
 
-    /** Runs every task in order on the calling (managed) thread. */
-    void run(final Execution execution, final WorkflowDefinition definition) {
-        Optional<HeldLock> lock = locks.tryAcquire(lockResource(execution.id), LOCK_TTL);
-        if (lock.isEmpty()) {
-            // Ids are fresh, so only a second runner of the same execution could hold it.
-            fail(execution, null, "lock:" + lockResource(execution.id) + " is held by another runner");
-            finish(execution);
-            return;
-        }
+    /**
+     * Runs every task in order on the calling (managed) thread, then writes the final state whatever
+     * happened: no exception leaves an execution {@code running}.
+     */
+    void run(final Execution execution, final WorkflowDefinition definition, final HeldLock lock) {
         try {
             execution.status = Execution.Status.RUNNING;
             execution.startedAt = Instant.now();
@@ -180,19 +200,23 @@ public class WorkflowRunner {
             workflowEvent(execution, "workflow.started", Json.createObjectBuilder()
                     .add("workflow", execution.workflow).add("input", execution.input));
             runTasks(execution, definition.tasks());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             String incident = UUID.randomUUID().toString();
             LOG.log(Level.SEVERE, "execution " + execution.id + " failed unexpectedly, incident " + incident, e);
             fail(execution, null, "an unexpected error stopped the execution; the server log has it under incident "
                     + incident);
         } finally {
-            try {
-                lock.get().release();
-            } catch (StoreException e) {
-                LOG.log(Level.WARNING, "the lock of execution " + execution.id + " was lost before its release", e);
-            }
+            releaseQuietly(lock, execution.id);
+            finish(execution);
         }
-        finish(execution);
+    }
+
+    private static void releaseQuietly(final HeldLock lock, final String execId) {
+        try {
+            lock.release();
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "the lock of execution " + execId + " was lost before its release", e);
+        }
     }
 
     private void runTasks(final Execution execution, final List<WorkflowDefinition.Task> tasks) {
@@ -268,27 +292,46 @@ public class WorkflowRunner {
         }
     }
 
-    /** Writes the final state, then its event: the lock is already released. */
+    /**
+     * Writes the final state first, then ends the conversation's life and sends the last event: the
+     * state is what must not be lost. A failure here is logged; the state write is retried once, and
+     * if it still fails the execution stays unfinished with a free lock, which InterruptedExecutions ends.
+     */
     private void finish(final Execution execution) {
         execution.finishedAt = Instant.now();
-        if (execution.memoryKey.equals("execution:" + execution.id)) {
-            memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
-        }
-        executions.save(execution);
-        JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
-                .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt : execution.startedAt,
-                        execution.finishedAt).toMillis());
-        if (execution.output != null) {
-            data.add("output", execution.output);
-        }
-        if (execution.error != null) {
-            data.add("error", execution.error);
-            if (execution.failedTask != null) {
-                data.add("task", execution.failedTask);
+        try {
+            saveFinalState(execution);
+            if (execution.memoryKey.equals("execution:" + execution.id)) {
+                memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
             }
+            JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
+                    .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt
+                            : execution.startedAt, execution.finishedAt).toMillis());
+            if (execution.output != null) {
+                data.add("output", execution.output);
+            }
+            if (execution.error != null) {
+                data.add("error", execution.error);
+                if (execution.failedTask != null) {
+                    data.add("task", execution.failedTask);
+                }
+            }
+            workflowEvent(execution, execution.status == Execution.Status.SUCCEEDED ? WORKFLOW_SUCCEEDED
+                    : WORKFLOW_FAILED, data);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
+                    + " but its final state or last event could not be written", e);
         }
-        workflowEvent(execution, execution.status == Execution.Status.SUCCEEDED ? WORKFLOW_SUCCEEDED : WORKFLOW_FAILED,
-                data);
+    }
+
+    private void saveFinalState(final Execution execution) {
+        try {
+            executions.save(execution);
+        } catch (RuntimeException first) {
+            LOG.log(Level.WARNING, "writing the final state of execution " + execution.id + " failed; retrying once",
+                    first);
+            executions.save(execution);
+        }
     }
 
     private void workflowEvent(final Execution execution, final String type, final JsonObjectBuilder data) {

@@ -62,7 +62,7 @@ class RestApiTest {
         LockManager locks = new LockManager(redis, scheduler);
         dispatcher = MockDispatcherFactory.createDispatcher();
         var registry = dispatcher.getRegistry();
-        registry.addSingletonResource(new MemoryResource(new MemoryStore(redis, locks, ns + ":memory")));
+        registry.addSingletonResource(new MemoryResource(new MemoryStore(redis, ns + ":memory")));
         registry.addSingletonResource(new ResourcesResource(new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30)), scheduler));
         registry.addSingletonResource(new TaskConfigResource(new TaskConfigStore(redis, Duration.ofHours(1))));
         registry.addSingletonResource(new WebhookResource(new WebhookIdempotency(redis, Duration.ofMinutes(10), "event_id")));

@@ -7,7 +7,13 @@ import static org.awaitility.Awaitility.await;
 import io.compozy.cache.web.store.eventstream.ExecutionEvent;
 import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,5 +69,44 @@ public abstract class ExecutionEventStreamContract extends StoreContract {
         assertThat(received).extracting(ExecutionEvent::id)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
         assertThat(received).extracting(ExecutionEvent::type).containsOnly("step");
+    }
+
+    @Test
+    void concurrentAppendsAreLoggedAndPublishedInIdOrderEachOnce() throws Exception {
+        int writers = 8;
+        int perWriter = 50;
+        List<ExecutionEvent> live = new CopyOnWriteArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try (Subscription subscription = stream.subscribe(execId, live::add)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < perWriter; i++) {
+                        stream.append(execId, "step", json("{\"w\":" + writer + ",\"i\":" + i + "}"));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            int total = writers * perWriter;
+            await().atMost(Duration.ofSeconds(30)).until(() -> live.size() >= total);
+            List<Long> expected = LongStream.rangeClosed(1, total).boxed().toList();
+            // A live reader sees every id once, in order: it may drop nothing as "already sent".
+            assertThat(live).extracting(ExecutionEvent::id).containsExactlyElementsOf(expected);
+            // The log (newest first) holds the ids in the same order they were published.
+            List<Long> logged = redis.<String>getList(ExecutionEventStream.logKey(execId),
+                    org.redisson.client.codec.StringCodec.INSTANCE).readAll().stream()
+                    .map(j -> Long.parseLong(j.substring(6, j.indexOf(',')))).toList();
+            assertThat(logged).isSortedAccordingTo(java.util.Comparator.reverseOrder()).hasSize(total);
+            assertThat(stream.replayAfter(execId, 0)).extracting(ExecutionEvent::id).containsExactlyElementsOf(expected);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

@@ -3,9 +3,6 @@ package io.compozy.cache.web.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.compozy.cache.web.store.lock.HeldLock;
-import io.compozy.cache.web.store.lock.LockManager;
-import io.compozy.cache.web.store.memory.MemoryLock;
 import io.compozy.cache.web.store.memory.MemoryStore;
 import io.compozy.cache.web.store.memory.MessagePage;
 import jakarta.json.Json;
@@ -32,7 +29,7 @@ public abstract class MemoryStoreContract extends StoreContract {
 
     @BeforeEach
     void createStore() {
-        memory = new MemoryStore(redis, new LockManager(redis, scheduler), ns + ":memory:");
+        memory = new MemoryStore(redis, ns + ":memory:");
         key = "conversation-" + ns;
     }
 
@@ -105,6 +102,13 @@ public abstract class MemoryStoreContract extends StoreContract {
         assertThat(memory.readPage(key, -3, 2).messages()).containsExactlyElementsOf(messages(0, 2));
         assertThat(memory.readPage(key, 10, 5)).isEqualTo(new MessagePage(List.of(), 5));
         assertThat(memory.readPage(key, 0, 0)).isEqualTo(new MessagePage(List.of(), 5));
+        // "No limit" is Integer.MAX_VALUE: every message from the offset on, whatever the offset.
+        assertThat(memory.readPage(key, 0, Integer.MAX_VALUE).messages()).containsExactlyElementsOf(messages(0, 5));
+        assertThat(memory.readPage(key, 2, Integer.MAX_VALUE).messages()).containsExactlyElementsOf(messages(2, 5));
+        assertThat(memory.readPage(key, 4, Integer.MAX_VALUE).messages()).containsExactlyElementsOf(messages(4, 5));
+        assertThat(memory.readPage(key, 5, Integer.MAX_VALUE)).isEqualTo(new MessagePage(List.of(), 5));
+        assertThat(memory.readPage(key, Integer.MAX_VALUE, Integer.MAX_VALUE)).isEqualTo(new MessagePage(List.of(), 5));
+        assertThat(memory.readPage(key, 3, 1).messages()).containsExactlyElementsOf(messages(3, 4));
     }
 
     @Test
@@ -182,7 +186,7 @@ public abstract class MemoryStoreContract extends StoreContract {
 
     @Test
     void aPrefixWithoutColonGetsOne() {
-        MemoryStore bare = new MemoryStore(redis, new LockManager(redis, scheduler), ns + "-mem");
+        MemoryStore bare = new MemoryStore(redis, ns + "-mem");
         assertThat(bare.fullKey("k")).isEqualTo(ns + "-mem:k");
     }
 
@@ -217,27 +221,6 @@ public abstract class MemoryStoreContract extends StoreContract {
         assertThat(memory.isFlushPending(key)).isFalse();
         memory.markFlushPending(key);
         assertThat(memory.isFlushPending(key)).isTrue();
-    }
-
-    @Test
-    void memoryLocksUseTheirKeysAndTtls() {
-        HeldLock append = memory.tryLock(key, MemoryLock.APPEND).orElseThrow();
-        try {
-            assertThat(append.key()).isEqualTo(memory.fullKey(key) + ":append_lock");
-            assertThat(redis.getBucket(append.key()).remainTimeToLive()).isBetween(1L, 30_000L);
-            assertThat(memory.tryLock(key, MemoryLock.APPEND)).isEmpty();
-        } finally {
-            append.release();
-        }
-        assertThat(memory.tryLock(key, MemoryLock.APPEND)).isPresent().get().satisfies(HeldLock::release);
-
-        HeldLock flush = memory.tryLock(key, MemoryLock.FLUSH).orElseThrow();
-        HeldLock clear = memory.tryLock(key, MemoryLock.CLEAR).orElseThrow();
-        assertThat(redis.getBucket(memory.fullKey(key) + ":flush_lock").remainTimeToLive())
-                .isBetween(30_001L, Duration.ofMinutes(5).toMillis());
-        assertThat(redis.getBucket(memory.fullKey(key) + ":clear_lock").remainTimeToLive()).isBetween(1L, 10_000L);
-        flush.release();
-        clear.release();
     }
 
     static JsonValue message(final int n) {

@@ -63,7 +63,7 @@ class WorkflowApiTest {
         ExecutionStore executions = new ExecutionStore(redis, Duration.ofHours(1));
         ExecutionEventStream events = new ExecutionEventStream(redis, pool, 100);
         WorkflowDefinitions definitions = new WorkflowDefinitions(new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30)));
-        WorkflowRunner runner = new WorkflowRunner(definitions, executions, new MemoryStore(redis, locks, "memory:"),
+        WorkflowRunner runner = new WorkflowRunner(definitions, executions, new MemoryStore(redis, "memory:"),
                 new TaskConfigStore(redis, Duration.ofHours(1)), locks, new NotificationSystem(redis, pool, 100), events,
                 new WebhookIdempotency(redis, Duration.ofMinutes(10), "idempotency_key"), pool,
                 () -> ns + "-exec-" + ids.incrementAndGet());

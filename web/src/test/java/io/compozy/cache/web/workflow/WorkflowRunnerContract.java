@@ -67,7 +67,7 @@ public abstract class WorkflowRunnerContract extends StoreContract {
         executions = new ExecutionStore(redis, Duration.ofHours(1));
         events = new ExecutionEventStream(redis, delivery, 1000);
         notifications = new NotificationSystem(redis, delivery, 1000);
-        memory = new MemoryStore(redis, locks, "memory:");
+        memory = new MemoryStore(redis, "memory:");
         configs = new TaskConfigStore(redis, Duration.ofHours(1));
         definitions = new WorkflowDefinitions(new ResourceStore(redis, scheduler, ns, Duration.ofSeconds(30)));
         runner = new WorkflowRunner(definitions, executions, memory, configs, locks, notifications, events,
@@ -157,19 +157,115 @@ public abstract class WorkflowRunnerContract extends StoreContract {
     }
 
     @Test
-    void anExecutionWhoseLockIsHeldElsewhereDoesNotRun() {
+    void anExecutionWhoseLockIsHeldElsewhereIsNeitherWrittenNorRun() {
         String nextId = ns + "-exec-" + (ids.get() + 1);
         HeldLock other = locks.tryAcquire(WorkflowRunner.lockResource(nextId), Duration.ofSeconds(30)).orElseThrow();
         try {
-            String execId = runner.start(ns, "pipeline", Json.createValue("x"), null);
-            assertThat(execId).isEqualTo(nextId);
-            JsonObject state = awaitFinished(execId);
-            assertThat(state.getString("status")).isEqualTo("failed");
-            assertThat(state.getJsonObject("error").getString("message")).contains("lock:execution:" + execId + " is held");
-            assertThat(configs.get(execId + ".agent")).isEmpty();
+            assertThatThrownBy(() -> runner.start(ns, "pipeline", Json.createValue("x"), null))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining(nextId + " is already locked");
+            assertThat(executions.find(nextId)).isEmpty();
+            assertThat(configs.get(nextId + ".agent")).isEmpty();
             assertThat(other.isHeld()).as("the other holder keeps its lock").isTrue();
         } finally {
             other.release();
+        }
+    }
+
+    @Test
+    void aQueuedExecutionHoldsItsLockUntilItEnds() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ExecutorService gated = Executors.newSingleThreadExecutor();
+        try {
+            gated.execute(() -> awaitQuietly(release)); // the only thread is busy: the next execution stays queued
+            String execId = runnerWith(gated, () -> ns + "-queued").start(ns, "pipeline", Json.createValue("x"), null);
+            assertThat(Json.createReader(new StringReader(executions.find(execId).orElseThrow())).readObject()
+                    .getString("status")).isEqualTo("queued");
+            assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).as("queued, yet locked").isTrue();
+            assertThat(interrupted().sweep()).as("a queued execution with its lock is not interrupted")
+                    .doesNotContain(execId);
+            release.countDown();
+            assertThat(awaitFinished(execId).getString("status")).isEqualTo("succeeded");
+            assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).isFalse();
+        } finally {
+            release.countDown();
+            gated.shutdown();
+        }
+    }
+
+    @Test
+    void unfinishedExecutionsWithAFreeLockAreMarkedInterruptedOnceWithAnEvent() {
+        // What a server killed mid-run leaves: state "running", a task running, one pending, no lock.
+        String orphan = ns + "-orphan";
+        String running = ns + "-alive";
+        String state = "{\"id\":\"%s\",\"status\":\"running\",\"tasks\":[{\"id\":\"a\",\"status\":\"succeeded\"},"
+                + "{\"id\":\"b\",\"status\":\"running\"},{\"id\":\"c\",\"status\":\"pending\"}]}";
+        redis.getBucket(ExecutionStore.key(orphan), org.redisson.client.codec.StringCodec.INSTANCE)
+                .set(state.formatted(orphan), Duration.ofHours(1));
+        redis.getBucket(ExecutionStore.key(running), org.redisson.client.codec.StringCodec.INSTANCE)
+                .set(state.formatted(running), Duration.ofHours(1));
+        HeldLock alive = locks.tryAcquire(WorkflowRunner.lockResource(running), Duration.ofSeconds(30)).orElseThrow();
+        List<Notification> workflowChannel = subscribe("workflow:" + orphan);
+        try {
+            assertThat(interrupted().sweep()).contains(orphan).doesNotContain(running);
+
+            JsonObject ended = Json.createReader(new StringReader(executions.find(orphan).orElseThrow())).readObject();
+            assertThat(ended.getString("status")).isEqualTo("failed");
+            assertThat(ended.getJsonObject("error").getString("reason")).isEqualTo("interrupted");
+            assertThat(ended.getString("finishedAt")).isNotEmpty();
+            assertThat(ended.getJsonArray("tasks").getValuesAs(JsonObject.class)).extracting(t -> t.getString("status"))
+                    .containsExactly("succeeded", "failed", "skipped");
+            assertThat(redis.getBucket(ExecutionStore.key(orphan)).remainTimeToLive()).as("TTL kept").isPositive();
+            assertThat(events.replayAfter(orphan, 0)).extracting(ExecutionEvent::type).containsExactly("workflow.failed");
+            await().atMost(Duration.ofSeconds(10)).until(() -> workflowChannel.size() == 1);
+            assertThat(Json.createReader(new StringReader(executions.find(running).orElseThrow())).readObject()
+                    .getString("status")).as("a locked execution is left to its runner").isEqualTo("running");
+            assertThat(interrupted().sweep()).as("ended once").doesNotContain(orphan);
+        } finally {
+            alive.release();
+        }
+    }
+
+    @Test
+    void theFinalStateIsWrittenEvenWhenEndingItsConversationFails() {
+        // An id the memory store refuses as a key ("...:metadata"): ending the execution's own
+        // conversation throws, and the final state must be written all the same.
+        String execId = runnerWith(runnerPool, () -> ns + "-x:metadata")
+                .start(ns, "broken", json("{\"message\":{\"id\":1}}"), null);
+        JsonObject state = awaitFinished(execId);
+        assertThat(state.getString("status")).isEqualTo("failed");
+        assertThat(state.getString("finishedAt")).isNotEmpty();
+        assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).isFalse();
+    }
+
+    @Test
+    void aWebhookDeliveryTheExecutorRefusesCanBeRetried() {
+        JsonValue payload = json("{\"idempotency_key\":\"refused-1\",\"message\":{\"text\":\"hi\"}}");
+        ExecutorService stopped = Executors.newSingleThreadExecutor();
+        stopped.shutdown(); // what a stopping server's executor does: refuse
+        assertThatThrownBy(() -> runnerWith(stopped, () -> ns + "-refused").startFromWebhook(ns, "broken", null, payload))
+                .isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
+        assertThat(locks.isLocked(WorkflowRunner.lockResource(ns + "-refused"))).isFalse();
+
+        String retried = runner.startFromWebhook(ns, "broken", null, payload).orElseThrow();
+        assertThat(awaitFinished(retried).getString("status")).isEqualTo("succeeded");
+        assertThat(runner.startFromWebhook(ns, "broken", null, payload)).as("accepted once, then a duplicate").isEmpty();
+    }
+
+    private WorkflowRunner runnerWith(final java.util.concurrent.Executor executor,
+            final java.util.function.Supplier<String> id) {
+        return new WorkflowRunner(definitions, executions, memory, configs, locks, notifications, events,
+                new WebhookIdempotency(redis, Duration.ofMinutes(10), "idempotency_key"), executor, id);
+    }
+
+    private InterruptedExecutions interrupted() {
+        return new InterruptedExecutions(redis, locks, events, notifications, scheduler);
+    }
+
+    private static void awaitQuietly(final java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -2,6 +2,7 @@ package io.compozy.cache.web.store.eventstream;
 
 import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.DeliveryQueue;
+import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
 import io.compozy.cache.web.store.notification.NotificationSystem;
@@ -11,7 +12,7 @@ import jakarta.json.JsonValue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -19,8 +20,7 @@ import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.redisson.api.BatchOptions;
-import org.redisson.api.RBatch;
+import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -35,6 +35,10 @@ public class ExecutionEventStream {
     public static final int LOG_LENGTH = 500;
     /** How long the log and the sequence live after the last event. */
     public static final Duration RETENTION = Duration.ofHours(24);
+
+    private static final LuaScript APPEND = LuaScript.load(ExecutionEventStream.class, "append_event.lua");
+    /** How every event's JSON starts: the script writes the id it takes after it. */
+    private static final String ID_PREFIX = "{\"id\":0";
 
     private final RedissonClient redis;
     private final Executor delivery;
@@ -74,27 +78,27 @@ public class ExecutionEventStream {
     }
 
     /**
-     * Numbers the event (INCR), then in one MULTI: LPUSH it to the log, LTRIM the log to 500, EXPIRE log
-     * and sequence for 24 h, and PUBLISH it.
+     * Numbers the event, appends it to the log, trims the log to {@value #LOG_LENGTH}, renews the 24 h
+     * TTL of log and sequence and publishes it, all in one script: concurrent appends are logged and
+     * published in id order, so a live reader never sees id N+1 before N.
      */
     @Metered("events_append")
     public ExecutionEvent append(final String execId, final String type, final JsonValue data) {
-        long id = redis.getAtomicLong(sequenceKey(execId)).incrementAndGet();
-        ExecutionEvent event = new ExecutionEvent(id, StoreException.requireText(type, "event type"),
-                data == null ? JsonValue.NULL : data, Instant.now());
-        String payload = event.toJson().toString();
-        RBatch batch = redis.createBatch(BatchOptions.defaults()
-                .executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
-        batch.getDeque(logKey(execId), StringCodec.INSTANCE).addFirstAsync(payload);
-        batch.getList(logKey(execId), StringCodec.INSTANCE).trimAsync(0, LOG_LENGTH - 1);
-        batch.getList(logKey(execId), StringCodec.INSTANCE).expireAsync(RETENTION);
-        batch.getAtomicLong(sequenceKey(execId)).expireAsync(RETENTION);
-        batch.getTopic(channel(execId), StringCodec.INSTANCE).publishAsync(payload);
-        batch.execute();
-        return event;
+        Instant at = Instant.now();
+        String eventType = StoreException.requireText(type, "event type");
+        JsonValue payloadData = data == null ? JsonValue.NULL : data;
+        String json = new ExecutionEvent(0, eventType, payloadData, at).toJson().toString();
+        if (!json.startsWith(ID_PREFIX)) {
+            throw new IllegalStateException("an event's JSON must start with its id: " + json);
+        }
+        String afterId = json.substring(ID_PREFIX.length());
+        long id = APPEND.<Long>eval(redis, RScript.ReturnType.INTEGER,
+                List.of(sequenceKey(execId), logKey(execId)), channel(execId), LOG_LENGTH, RETENTION.toMillis(),
+                afterId);
+        return new ExecutionEvent(id, eventType, payloadData, at);
     }
 
-    /** The logged events with an id above {@code afterId}, oldest first. */
+    /** The logged events with an id above {@code afterId}, in id order. */
     @Metered("events_replay")
     public List<ExecutionEvent> replayAfter(final String execId, final long afterId) {
         String logKey = logKey(execId);
@@ -106,7 +110,7 @@ public class ExecutionEventStream {
                 events.add(event);
             }
         }
-        Collections.reverse(events);
+        events.sort(Comparator.comparingLong(ExecutionEvent::id));
         return events;
     }
 

@@ -70,8 +70,7 @@ public class LockManager {
     }
 
     /**
-     * Takes a lock at an exact Redis key (stores with lock keys of their own, such as the memory store's
-     * {@code {key}:append_lock}); empty when held.
+     * Takes a lock at an exact Redis key, for stores with lock keys of their own; empty when held.
      */
     @Metered(value = "lock_acquire", absent = "held")
     public Optional<HeldLock> tryAcquireKey(final String key, final Duration ttl) {

@@ -4,8 +4,6 @@ import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
-import io.compozy.cache.web.store.lock.HeldLock;
-import io.compozy.cache.web.store.lock.LockManager;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonValue;
@@ -14,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -31,6 +28,11 @@ import org.redisson.client.codec.StringCodec;
  * Conversation history (see stores.md, "Memory store"). Keys are {@code {prefix}{key}}; a {@code :}
  * is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
  * concurrent appends never lose a message or a count.
+ *
+ * <p>The spec's {@code append_lock}, {@code clear_lock} and {@code flush_lock} are not taken: append,
+ * replace and trim are each one script (Redis runs a script alone), clear is one DEL of both keys, and
+ * a flush is guarded by the flush-pending mark (SET NX). A lock around an atomic step would only add two
+ * round trips and a way to block on a crashed holder (docs/stores.md, "Memory store").
  */
 @ApplicationScoped
 public class MemoryStore {
@@ -50,21 +52,18 @@ public class MemoryStore {
     private static final LuaScript TRIM = LuaScript.load(MemoryStore.class, "trim_messages.lua");
 
     private final RedissonClient redis;
-    private final LockManager locks;
     private final String prefix;
 
     /** For CDI's proxy only. */
     protected MemoryStore() {
         this.redis = null;
-        this.locks = null;
         this.prefix = null;
     }
 
     @Inject
-    public MemoryStore(final RedissonClient redis, final LockManager locks,
+    public MemoryStore(final RedissonClient redis,
             @ConfigProperty(name = PREFIX_KEY, defaultValue = DEFAULT_PREFIX) final String prefix) {
         this.redis = Objects.requireNonNull(redis, "redis");
-        this.locks = Objects.requireNonNull(locks, "locks");
         String given = Objects.requireNonNull(prefix, "prefix");
         this.prefix = given.isEmpty() || given.endsWith(":") ? given : given + ":";
     }
@@ -155,7 +154,9 @@ public class MemoryStore {
                 .executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
         RListAsync<String> list = batch.getList(fullKey, StringCodec.INSTANCE);
         RFuture<Integer> total = list.sizeAsync();
-        RFuture<List<String>> slice = limit > 0 ? list.rangeAsync(from, from + limit - 1) : null;
+        // In long: "no limit" arrives as Integer.MAX_VALUE, and from + limit would overflow.
+        int to = (int) Math.min(Integer.MAX_VALUE, (long) from + limit - 1);
+        RFuture<List<String>> slice = limit > 0 ? list.rangeAsync(from, to) : null;
         batch.execute();
         try {
             List<JsonValue> messages = slice == null ? List.of() : decode(slice.get(), fullKey);
@@ -235,11 +236,6 @@ public class MemoryStore {
     @Metered("memory_flush_clear")
     public void clearFlushPending(final String key) {
         redis.getBucket(FLUSH_PENDING_PREFIX + fullKey(key), StringCodec.INSTANCE).delete();
-    }
-
-    /** Takes one of the memory locks ({@code {fullKey}:append_lock} ...) without waiting; empty when held. */
-    public Optional<HeldLock> tryLock(final String key, final MemoryLock lock) {
-        return locks.tryAcquireKey(lock.keyFor(fullKey(key)), lock.ttl());
     }
 
     private static List<JsonValue> decode(final List<String> raw, final String fullKey) {

@@ -67,6 +67,12 @@ public class WebhookIdempotency {
         return redis.getBucket(deliveryKey(namespace, idempotencyKey), StringCodec.INSTANCE).setIfAbsent("1", ttl);
     }
 
+    /** Forgets a delivery that was recorded but not accepted, so its retry counts as a first delivery. */
+    @Metered("webhook_forget")
+    public void forget(final String namespace, final String idempotencyKey) {
+        redis.getBucket(deliveryKey(namespace, idempotencyKey), StringCodec.INSTANCE).delete();
+    }
+
     /**
      * The idempotency key of a delivery: the header when present, else the configured body field (a
      * string or a number).
