@@ -140,13 +140,13 @@ class SharedClientIT {
                 .post(jakarta.ws.rs.client.Entity.json("{\"messages\":[{\"role\":\"user\",\"text\":\"hi\"}],\"tokens\":3}"));
         assertThat(appended.getStatus()).isEqualTo(200);
         try {
-            assertThat(redis.getList("memory:" + conversation, StringCodec.INSTANCE).readAll())
+            assertThat(redis.getList("{memory:" + conversation + "}", StringCodec.INSTANCE).readAll())
                     .singleElement().asString().contains("\"hi\"");
-            assertThat(redis.getMap("memory:" + conversation + ":metadata", StringCodec.INSTANCE).get("token_count"))
+            assertThat(redis.getMap("{memory:" + conversation + "}:metadata", StringCodec.INSTANCE).get("token_count"))
                     .isEqualTo("3");
 
             // And back: a message this application appends is in the EAR's count.
-            redis.getList("memory:" + conversation, StringCodec.INSTANCE).add("{\"role\":\"tool\"}");
+            redis.getList("{memory:" + conversation + "}", StringCodec.INSTANCE).add("{\"role\":\"tool\"}");
             String page = ear.path("memory/" + conversation + "/messages").request().get(String.class);
             assertThat(Json.createReader(new StringReader(page)).readObject().getInt("total")).isEqualTo(2);
         } finally {
