@@ -52,8 +52,8 @@ class SharedClientIT {
     @Resource(lookup = CacheConnectionFactory.JNDI_NAME)
     CacheConnectionFactory factory;
 
-    /** The EAR as seen from inside the server (the test server always listens on 9080). */
-    private static final String EAR_URL = "http://localhost:9080";
+    /** The EAR as seen from inside the server (arquillian.xml passes it.http.port to the server JVM). */
+    private static final String EAR_URL = TestServer.baseUrl();
 
     private final String prefix = "it:shared-client:" + UUID.randomUUID() + ":";
 
@@ -73,6 +73,8 @@ class SharedClientIT {
 
     @Test
     void multiExecBatchAppliesEveryCommandTogether() {
+        // One hash tag for the three keys: on Redis Cluster a MULTI block must stay in one slot.
+        String prefix = "{" + this.prefix + "}";
         RBatch batch = redis.createBatch(BatchOptions.defaults().executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
         batch.getBucket(prefix + "value", StringCodec.INSTANCE).setAsync("v1");
         batch.getBucket(prefix + "etag", StringCodec.INSTANCE).setAsync("e1");

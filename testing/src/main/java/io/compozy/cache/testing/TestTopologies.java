@@ -51,6 +51,19 @@ public final class TestTopologies {
             return !processes.isEmpty();
         }
 
+        /** Waits until every replica has every write its master has (replication offsets equal). */
+        public void awaitReplicated() {
+            processes.stream().filter(RedisProcess::isAlive).forEach(node -> awaitReplicasOf(node.port, password));
+        }
+
+        /** SIGKILLs the master that serves {@code key}; see {@link #killMasterOf(int)}. */
+        public int killMasterOfKey(final String key) {
+            RedisProcess any = processes.stream().filter(RedisProcess::isAlive).findFirst().orElseThrow();
+            Long slot = RedisProcess.call(any.port, password,
+                    new org.redisson.client.protocol.RedisStrictCommand<Long>("CLUSTER", "KEYSLOT"), key);
+            return killMasterOf(slot.intValue());
+        }
+
         /**
          * SIGKILLs the master serving {@code slot} (a key's slot), as a crash; its replica takes over after
          * the cluster node timeout. Returns the killed node's port. Only on a cluster this JVM started.
@@ -97,6 +110,11 @@ public final class TestTopologies {
             Map<String, String> master = RedisProcess.call(first.port(), sentinelPassword,
                     RedisCommands.SENTINEL_MASTER, masterName);
             return Integer.parseInt(master.get("port"));
+        }
+
+        /** Waits until the replica has every write the master has (replication offsets equal). */
+        public void awaitReplicated() {
+            awaitReplicasOf(masterPort(), password);
         }
 
         /** SIGKILLs the current master; the sentinels elect the replica. Returns the killed port. */
@@ -203,6 +221,19 @@ public final class TestTopologies {
                         "CKQUORUM", MASTER_NAME).startsWith("OK 3 usable")));
         return new Sentinel(sentinels.stream().map(s -> "redis://" + RedisProcess.HOST + ":" + s.port).toList(),
                 MASTER_NAME, password, sentinelPassword, List.of(master, replica));
+    }
+
+    /** On a master: waits until each connected replica's offset has reached the master's. */
+    private static void awaitReplicasOf(final int port, final Optional<String> password) {
+        RedisProcess.await("the replicas of " + port + " have caught up", () -> {
+            String info = RedisProcess.command(port, password, "INFO", "replication");
+            if (!info.contains("role:master")) {
+                return true;
+            }
+            long master = Long.parseLong(info.replaceAll("(?s).*master_repl_offset:(\\d+).*", "$1"));
+            return info.lines().filter(l -> l.startsWith("slave") && l.contains("offset="))
+                    .allMatch(l -> Long.parseLong(l.replaceAll(".*offset=(\\d+).*", "$1")) >= master);
+        });
     }
 
     private static Optional<String> passwordIn(final List<String> nodes) {

@@ -1,6 +1,7 @@
 package io.compozy.cache.adapter;
 
 import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.RedisAddress;
@@ -43,6 +44,7 @@ public final class CacheBackend implements AutoCloseable {
     private final Optional<SnapshotManager> persistence;
     private final Optional<CacheSettings.Standalone> standalone;
     private final TopologySettings topology;
+    private final TopologyWatch topologyWatch;
     private final Executor pump;
     private final AtomicLong restarts = new AtomicLong();
     /** Runs restarts one at a time, off the process reaper's thread; only in standalone mode. */
@@ -57,6 +59,7 @@ public final class CacheBackend implements AutoCloseable {
                          final Executor pump) {
         this.client = client;
         this.topology = topology;
+        this.topologyWatch = new TopologyWatch(client, topology);
         this.sharedClient = SharedClientGuard.guard(client);
         this.info = info;
         this.embedded = embedded;
@@ -177,10 +180,10 @@ public final class CacheBackend implements AutoCloseable {
         return persistence;
     }
 
-    /** Whether the server answers PING within two seconds. */
+    /** Whether the server (every master of a Cluster) answers PING within two seconds. */
     public boolean ping() {
         try {
-            return TopologyNodes.pingAll(client, topology, PING_TIMEOUT_MS);
+            return TopologyNodes.mastersAnswer(client, topology, PING_TIMEOUT_MS);
         } catch (RuntimeException e) {
             return false;
         }
@@ -194,6 +197,7 @@ public final class CacheBackend implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        topologyWatch.close();
         restarter.ifPresent(CacheBackend::awaitRestart);
         try {
             persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
@@ -296,12 +300,17 @@ public final class CacheBackend implements AutoCloseable {
 
     private static String pingAndVersion(final RedissonClient client, final TopologySettings topology,
                                          final String where) {
-        if (!TopologyNodes.pingAll(client, topology, PING_TIMEOUT_MS)) {
+        if (!TopologyNodes.mastersAnswer(client, topology, PING_TIMEOUT_MS)) {
             throw new IllegalStateException("no PING reply from " + where);
         }
         String version = TopologyNodes.version(client, topology);
         LOG.fine(() -> "PING answered by Redis " + version + " at " + where);
         return version;
+    }
+
+    /** The topology's nodes, their roles and reachability, and the failovers seen since start. */
+    public TopologyInfo topologyInfo() {
+        return topologyWatch.info();
     }
 
     /** The topology the client talks to (a single node in standalone mode). */

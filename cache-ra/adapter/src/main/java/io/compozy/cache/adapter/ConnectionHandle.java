@@ -82,6 +82,7 @@ final class ConnectionHandle implements InvocationHandler {
                 case "backend" -> backendInfo();
                 case "persistence" -> backend.persistence().map(Persistence.class::cast);
                 case "sharedClient" -> backend.sharedClient();
+                case "topology" -> backend.topologyInfo();
                 default -> backend.ping();
             };
         }

@@ -3,7 +3,6 @@ package io.compozy.cache.adapter;
 import io.compozy.cache.config.TopologySettings;
 import java.util.concurrent.TimeUnit;
 import org.redisson.api.RedissonClient;
-import org.redisson.api.redisnode.BaseRedisNodes;
 import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
 
@@ -13,19 +12,17 @@ final class TopologyNodes {
     private TopologyNodes() {
     }
 
-    static BaseRedisNodes of(final RedissonClient client, final TopologySettings topology) {
+    /**
+     * Whether every master answers PING within the timeout: what writes need. A lost replica (or a dead master
+     * whose replica took over) does not make the cache unavailable; status lists every node.
+     */
+    static boolean mastersAnswer(final RedissonClient client, final TopologySettings topology,
+                                 final long timeoutMillis) {
         if (topology instanceof TopologySettings.Cluster) {
-            return client.getRedisNodes(RedisNodes.CLUSTER);
+            var masters = client.getRedisNodes(RedisNodes.CLUSTER).getMasters();
+            return !masters.isEmpty() && masters.stream().allMatch(m -> m.ping(timeoutMillis, TimeUnit.MILLISECONDS));
         }
-        if (topology instanceof TopologySettings.Sentinel) {
-            return client.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE);
-        }
-        return client.getRedisNodes(RedisNodes.SINGLE);
-    }
-
-    /** Whether every data node answers PING within the timeout. */
-    static boolean pingAll(final RedissonClient client, final TopologySettings topology, final long timeoutMillis) {
-        return of(client, topology).pingAll(timeoutMillis, TimeUnit.MILLISECONDS);
+        return aMaster(client, topology).ping(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     /** A master's {@code redis_version} (every node of a deployment runs the same one). */

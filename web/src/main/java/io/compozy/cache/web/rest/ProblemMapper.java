@@ -43,7 +43,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             // The adapter did not start or stopped: its reason names the key or address, never a secret.
             return problem(503, "cache-unavailable", "Cache unavailable", unavailable.get().getMessage());
         }
-        if (failure instanceof RedisException) {
+        // Also wrapped (a store adds context; a failover surfaces as timeouts, CLUSTERDOWN, READONLY...).
+        if (causeOfType(failure, RedisException.class).isPresent()) {
             LOG.log(Level.WARNING, "the cache backend failed a request", failure);
             return problem(503, "backend-unavailable", "Cache backend unavailable",
                     "Redis did not answer; check GET /api/admin/status and retry");
