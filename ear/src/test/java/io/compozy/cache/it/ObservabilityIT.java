@@ -99,13 +99,19 @@ class ObservabilityIT {
         HttpResponse<String> snapshot = Api.adminPost("admin/snapshots", "");
         if (!standalone()) {
             assertThat(snapshot.statusCode()).isEqualTo(409);
+            assertThat(snapshot.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/problem+json"));
+            assertThat(Json.createReader(new StringReader(snapshot.body())).readObject().getString("type"))
+                    .isEqualTo("urn:compozy:cache:problem:snapshots-not-enabled");
             assertThat(before.hasAny("compozy_standalone_")).as(before.toString()).isFalse();
             return;
         }
         assertThat(snapshot.statusCode()).isEqualTo(201);
         long bytes = Json.createReader(new StringReader(snapshot.body())).readObject().getJsonNumber("bytes").longValue();
         MetricsText after = await().atMost(Duration.ofSeconds(30)).until(MetricsText::scrape,
-                m -> delta(before, m, "compozy_standalone_snapshots_taken_total") == 1);
+                m -> delta(before, m, "compozy_standalone_snapshots_taken_total") == 1
+                        && delta(before, m, "compozy_standalone_snapshot_duration_seconds_count") >= 1);
+        // Both are published by one refresh, but a scrape can fall between the two updates: wait for both.
         assertThat(delta(before, after, "compozy_standalone_snapshot_duration_seconds_count")).isEqualTo(1);
         assertThat(after.type("compozy_standalone_snapshot_duration_seconds")).isEqualTo("histogram");
         assertThat(after.value("compozy_standalone_snapshot_size_bytes")).hasValue((double) bytes);

@@ -179,7 +179,8 @@ class WorkflowIT {
     void fiftyConcurrentExecutionsAllSucceedAndLoseNothing() throws Exception {
         String conversation = project + "-conversation-";
         Instant begin = Instant.now();
-        HttpClient client = HttpClient.newHttpClient();
+        // HTTP/1.1: the default h2c upgrade of concurrent POSTs now and then hangs in Liberty's upgrade handler.
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<CompletableFuture<HttpResponse<String>>> posts = IntStream.range(0, 50)
                 .mapToObj(i -> client.sendAsync(Api.request("workflows/" + project + "/greet/executions")
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(

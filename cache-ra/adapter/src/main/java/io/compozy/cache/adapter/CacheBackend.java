@@ -5,6 +5,7 @@ import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TopologySettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.persistence.PersistenceException;
@@ -88,8 +89,19 @@ public final class CacheBackend implements AutoCloseable {
      * exists: no connection is handed out on a server that has not been restored.
      */
     private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
+        return startEmbedded(settings, pump, CacheBackend::createClient);
+    }
+
+    /** How the client is built; tests pass one that fails the way a broken class path does. */
+    @FunctionalInterface
+    interface ClientFactory {
+        RedissonClient create(String uri, Optional<String> username, Optional<Secret> password, int database);
+    }
+
+    static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump, final ClientFactory clients) {
         Optional<SnapshotManager> persistence = Optional.empty();
-        EmbeddedRedisServer server;
+        EmbeddedRedisServer server = null;
+        boolean started = false;
         try {
             if (settings.standalone().persistence().enabled()) {
                 persistence = Optional.of(SnapshotManager.open(settings.standalone().persistence()));
@@ -97,23 +109,36 @@ public final class CacheBackend implements AutoCloseable {
             } else {
                 server = EmbeddedRedisServer.start(settings.standalone(), pump);
             }
-        } catch (IOException | PersistenceException e) {
-            persistence.ifPresent(SnapshotManager::close);
-            throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
-        }
-        String uri = "redis://" + server.host() + ":" + server.port();
-        try {
-            RedissonClient client = Redisson.create(RedissonConfigs.embedded(uri, server.password()));
+            String uri = "redis://" + server.host() + ":" + server.port();
+            RedissonClient client;
+            String version;
             TopologySettings single = new TopologySettings.Single(RedisAddress.parse(CacheSettings.ADDR, uri));
-            String version = pingAndVersion(client, single, uri);
-            return new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded", server.host(),
-                    server.port(), 0, false, version, server.pid(), 0), Optional.of(server), persistence,
-                    Optional.of(settings.standalone()), single, pump);
+            try {
+                client = clients.create(uri, Optional.empty(), Optional.of(server.password()), 0);
+                version = pingAndVersion(client, single, uri);
+            } catch (RuntimeException e) {
+                throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
+                        + " started but the client could not use it: " + e.getMessage(), e);
+            }
+            CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
+                    server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
+                    persistence, Optional.of(settings.standalone()), single, pump);
+            started = true;
+            return backend;
+        } catch (IOException | PersistenceException e) {
+            throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
+        } catch (BackendStartException e) {
+            throw e;
         } catch (RuntimeException e) {
-            server.close();
-            persistence.ifPresent(SnapshotManager::close);
-            throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
-                    + " started but the client could not use it: " + e.getMessage(), e);
+            throw new BackendStartException("Standalone mode: the embedded cache could not start: " + e, e);
+        } finally {
+            if (!started) {
+                // Whatever was thrown: an open store keeps its JE lock, and the next start would wait for it.
+                if (server != null) {
+                    server.close();
+                }
+                persistence.ifPresent(SnapshotManager::close);
+            }
         }
     }
 
@@ -296,6 +321,12 @@ public final class CacheBackend implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The embedded server's client (standalone mode); one node, database 0. */
+    private static RedissonClient createClient(final String uri, final Optional<String> username,
+                                               final Optional<Secret> password, final int database) {
+        return Redisson.create(RedissonConfigs.embedded(uri, password.orElseThrow()));
     }
 
     private static String pingAndVersion(final RedissonClient client, final TopologySettings topology,

@@ -52,7 +52,11 @@ public record CacheSettings(
 
     /** @throws InvalidConfigurationException for the first invalid key, naming it */
     public static CacheSettings load(final ConfigLookup config) {
-        Mode mode = new ModeResolver(config).redisMode();
+        ModeResolver modes = new ModeResolver(config);
+        Mode mode = modes.redisMode();
+        // The other components' documented keys: a typo fails the start now, not on the day one is read.
+        modes.temporalMode();
+        modes.mcpProxyMode();
         RedisAddress address = RedisAddress.parse(ADDR, config.get(ADDR).orElse(DEFAULT_ADDR));
         TopologySettings topology = TopologySettings.load(config, address, config.get(ADDR).isPresent());
         // Credentials in a Cluster seed's URI count like those in redis.addr.

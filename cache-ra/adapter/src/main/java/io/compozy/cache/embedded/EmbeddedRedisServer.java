@@ -294,11 +294,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             if (output.contains("Address already in use")) {
                 throw new PortTakenException(port);
             }
-            String why = e instanceof TimeoutException
-                    ? "it was not ready within " + readyTimeout.toMillis() + " ms"
-                    : "it exited before it was ready";
+            if (e instanceof TimeoutException) {
+                throw new StartTimeoutException("Could not start the embedded redis-server " + binary + " on " + HOST
+                        + ":" + port + ": it was not ready within " + readyTimeout.toMillis() + " ms ("
+                        + CacheSettings.START_TIMEOUT + " plus time to load the initial data). Its last output: "
+                        + output, readyTimeout, e);
+            }
             throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
-                    + port + ": " + why + ". Its last output: " + output, e);
+                    + port + ": it exited before it was ready. Its last output: " + output, e);
         }
     }
 
@@ -436,6 +439,25 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
         synchronized String recentOutput() {
             return recent.isEmpty() ? "(none)" : String.join(" | ", recent);
+        }
+    }
+
+    /**
+     * Redis was still starting (loading its initial data, say) when the wait ran out. Not a verdict on
+     * the data: a caller must not treat it like a file Redis refused.
+     */
+    public static final class StartTimeoutException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final Duration waited;
+
+        StartTimeoutException(final String message, final Duration waited, final Throwable cause) {
+            super(message, cause);
+            this.waited = waited;
+        }
+
+        /** How long the start was given. */
+        public Duration waited() {
+            return waited;
         }
     }
 

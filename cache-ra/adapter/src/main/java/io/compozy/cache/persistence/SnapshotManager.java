@@ -9,6 +9,7 @@ import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private static final long POLL_START_MS = 5;
     private static final long POLL_MAX_MS = 100;
     private static final long STOP_WAIT_MINUTES = 10;
+    private static final Duration BGSAVE_BASE_WAIT = Duration.ofMinutes(1);
+    private static final long BGSAVE_BYTES_PER_SECOND = 10L << 20;
     /** BGSAVE keeping its status reply, which tells whether the save started (RedisCommands.BGSAVE drops it). */
     private static final RedisCommand<String> BGSAVE = new RedisStrictCommand<>("BGSAVE");
 
@@ -188,6 +191,13 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                         + e.getMessage() + ". Nothing was changed.", e);
             } catch (CorruptGenerationException e) {
                 skipped(candidate, e.getMessage(), problems);
+            } catch (EmbeddedRedisServer.StartTimeoutException e) {
+                // Slow is not corrupt: restoring an older generation instead would silently lose newer data.
+                throw new PersistenceException("Generation " + candidate.generation() + " in " + store.dataDir()
+                        + " (" + candidate.bytes() / (1024 * 1024) + " MB, " + candidate.keys() + " keys) was still"
+                        + " loading when the " + e.waited().toMillis() + " ms start wait ran out. It is not"
+                        + " corrupt, so no older generation is restored in its place. Raise "
+                        + CacheSettings.START_TIMEOUT + " and start again; nothing was deleted", e);
             } catch (IOException e) {
                 skipped(candidate, "redis-server did not start with it: " + e.getMessage(), problems);
             }
@@ -320,19 +330,23 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     }
 
     /** What one BGSAVE captured. */
-    private record Capture(Instant takenAt, long keys, String redisVersion) {
+    record Capture(Instant takenAt, long keys, String redisVersion) {
     }
 
     /**
-     * Runs BGSAVE and waits for it. BGSAVE and INFO travel together, so INFO reads the key count Redis
-     * recorded at the fork ({@code current_save_keys_total}) before the child can be reaped.
+     * Runs BGSAVE and waits for it, at most {@link #bgsaveDeadline} (sized to the dataset). BGSAVE and
+     * INFO travel together, so INFO reads the key count Redis recorded at the fork
+     * ({@code current_save_keys_total}) before the child can be reaped. The wait ends at once when the
+     * server exits (a restart must not queue behind a snapshot of a server that is gone) or the thread
+     * is interrupted.
      */
-    private static Capture bgsave(final EmbeddedRedisServer server) throws IOException {
+    static Capture bgsave(final EmbeddedRedisServer server) throws IOException {
         try (ControlConnection redis = ControlConnection.open(server.host(), server.port(), server.password())) {
             var bgsave = redis.command(BGSAVE);
             var persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
             var about = redis.command(RedisCommands.INFO_SERVER);
-            redis.pipeline(bgsave, persistence, about);
+            var memory = redis.command(RedisCommands.INFO_MEMORY);
+            redis.pipeline(bgsave, persistence, about, memory);
             Instant takenAt = Instant.now();
             String started = bgsave.getPromise().join();
             if (!String.valueOf(started).startsWith("Background saving started")) {
@@ -340,19 +354,45 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             }
             long keys = Long.parseLong(persistence.getPromise().join().getOrDefault("current_save_keys_total", "-1"));
             String version = about.getPromise().join().getOrDefault("redis_version", "?");
-            long pause = POLL_START_MS;
-            while (true) {
-                Map<String, String> state = redis.sync(RedisCommands.INFO_PERSISTENCE);
-                if ("0".equals(state.get("rdb_bgsave_in_progress"))) {
-                    if (!"ok".equals(state.get("rdb_last_bgsave_status"))) {
-                        throw new IOException("BGSAVE failed (rdb_last_bgsave_status="
-                                + state.get("rdb_last_bgsave_status") + "); see the redis-server lines in the log");
-                    }
-                    return new Capture(takenAt, keys, version);
+            long usedMemory = Long.parseLong(memory.getPromise().join().getOrDefault("used_memory", "0"));
+            Duration limit = bgsaveDeadline(usedMemory);
+            awaitBgsave(server, redis, System.nanoTime() + limit.toNanos(), limit);
+            return new Capture(takenAt, keys, version);
+        }
+    }
+
+    /** A minute, plus a second per 10 MB in memory: far above what a healthy disk needs. */
+    static Duration bgsaveDeadline(final long usedMemoryBytes) {
+        return BGSAVE_BASE_WAIT.plusSeconds(Math.max(0, usedMemoryBytes) / BGSAVE_BYTES_PER_SECOND);
+    }
+
+    static void awaitBgsave(final EmbeddedRedisServer server, final ControlConnection redis, final long deadlineNanos,
+                            final Duration limit) throws IOException {
+        long pause = POLL_START_MS;
+        while (true) {
+            Map<String, String> state = redis.sync(RedisCommands.INFO_PERSISTENCE);
+            if ("0".equals(state.get("rdb_bgsave_in_progress"))) {
+                if (!"ok".equals(state.get("rdb_last_bgsave_status"))) {
+                    throw new IOException("BGSAVE failed (rdb_last_bgsave_status="
+                            + state.get("rdb_last_bgsave_status") + "); see the redis-server lines in the log");
                 }
-                sleep(pause);
-                pause = Math.min(POLL_MAX_MS, pause * 2);
+                return;
             }
+            if (!server.isAlive()) {
+                throw new IOException("the embedded redis-server (pid " + server.pid() + ") exited during the snapshot");
+            }
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw new IOException("BGSAVE did not finish within " + limit.toSeconds() + " s (sized to the"
+                        + " dataset); the snapshot is abandoned and the next one retries. A disk this slow also"
+                        + " delays restores: check " + PersistenceSettings.DATA_DIR + " and the work directory's disk");
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for BGSAVE");
+            }
+            pause = Math.min(POLL_MAX_MS, pause * 2);
         }
     }
 
@@ -389,15 +429,6 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw new IllegalStateException("Snapshot failed: " + cause.getMessage(), cause);
-        }
-    }
-
-    private static void sleep(final long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            // Only this class's own thread runs here, and nothing interrupts it.
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -28,6 +28,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -41,6 +42,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -58,9 +60,12 @@ import javax.crypto.AEADBadTagException;
  * orphan chunks, which the next open removes.
  *
  * <p>Writes and reads of chunks come from one thread at a time: the {@link SnapshotManager}'s snapshot
- * thread, or the starting adapter before that thread has work; {@link #generations()} may be called
- * from any thread (JE handles are thread-safe). The snapshot thread is never interrupted: an interrupt
- * during JE I/O invalidates the whole environment.
+ * thread, or the starting adapter before that thread has work; {@link #generations()} and
+ * {@link #lostNewest()} may be called from any thread (status, metrics). JE handles are thread-safe; what
+ * is not is swapping them: every use of the handles holds {@link #handles}' read lock, and reopening or
+ * closing the environment holds its write lock, so a status thread that reopens an invalidated store never
+ * pulls the handles from under a running write or prune. The snapshot thread is never interrupted: an
+ * interrupt during JE I/O invalidates the whole environment.
  *
  * <p>A full or failing disk fails the snapshot being written, never the stored generations. Below
  * {@link #FREE_DISK_FLOOR} free, JE refuses writes and stays usable; a write that fails anyway (the disk
@@ -90,17 +95,19 @@ final class SnapshotStore implements AutoCloseable {
 
     private final Path dataDir;
     private final Optional<SnapshotCipher> cipher;
+    /** Read: using env/generations/chunks. Write: replacing or closing them. */
+    private final ReentrantReadWriteLock handles = new ReentrantReadWriteLock();
     private volatile Environment env;
     private volatile Database generations;
     private volatile Database chunks;
-    private long nextGeneration;
+    private volatile long nextGeneration;
     /** A write failed part-way: its chunks are removed before the next write. */
-    private boolean partialLeft;
+    private volatile boolean partialLeft;
     /** The generations last listed, shown while the store cannot be reopened (they are on disk). */
     private volatile List<StoredGeneration> listed = List.of();
     private volatile boolean closed;
-    /** The newest generation this store ever committed, from {@link #MARKER}; 0 when unknown. */
-    private long committedNewest;
+    /** The newest generation this store ever committed, from {@link #MARKER}; 0 for a store without one. */
+    private volatile long committedNewest;
 
     private SnapshotStore(final Path dataDir, final Optional<SnapshotCipher> cipher) {
         this.dataDir = dataDir;
@@ -189,6 +196,18 @@ final class SnapshotStore implements AutoCloseable {
         } catch (PersistenceException e) {
             return listed;
         }
+        handles.readLock().lock();
+        try {
+            if (closed || generations == null) {
+                return listed;
+            }
+            return listGenerations();
+        } finally {
+            handles.readLock().unlock();
+        }
+    }
+
+    private List<StoredGeneration> listGenerations() {
         List<StoredGeneration> found = new ArrayList<>();
         DatabaseEntry key = new DatabaseEntry();
         DatabaseEntry data = new DatabaseEntry();
@@ -214,8 +233,10 @@ final class SnapshotStore implements AutoCloseable {
      */
     StoredGeneration write(final Path rdb, final Instant takenAt, final long keys, final String redisVersion,
                            final long startNanos) throws IOException {
+        reopenIfInvalid();
+        handles.readLock().lock();
         try {
-            reopenIfInvalid();
+            requireOpen();
             if (partialLeft) {
                 // JE looks at the free space again only when it cleans; without this a disk that was
                 // freed would still count as full. Throws DiskLimitException while it is.
@@ -231,6 +252,14 @@ final class SnapshotStore implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             partialLeft = true;
             throw e;
+        } finally {
+            handles.readLock().unlock();
+        }
+    }
+
+    private void requireOpen() {
+        if (closed || env == null) {
+            throw new PersistenceException("The snapshot store in " + dataDir + " is closed (the cache is stopping)");
         }
     }
 
@@ -269,10 +298,23 @@ final class SnapshotStore implements AutoCloseable {
      *
      * @throws PersistenceException when it cannot be opened yet (the disk is still full or failing)
      */
-    private synchronized void reopenIfInvalid() {
+    private void reopenIfInvalid() {
         Environment current = env;
         if (closed || current != null && current.isValid()) {
             return;
+        }
+        handles.writeLock().lock();
+        try {
+            reopenLocked();
+        } finally {
+            handles.writeLock().unlock();
+        }
+    }
+
+    private void reopenLocked() {
+        Environment current = env;
+        if (closed || current != null && current.isValid()) {
+            return; // another thread reopened it first
         }
         LOG.warning("The snapshot store in " + dataDir + " failed on an earlier write; reopening it");
         closeQuietly();
@@ -284,7 +326,7 @@ final class SnapshotStore implements AutoCloseable {
                     + PersistenceSettings.DATA_DIR + ") after a failed write: " + plainCause(e.getCause() == null ? e
                     : e.getCause()) + ". The generations already stored are kept; the next snapshot retries", e);
         }
-        LOG.info("The snapshot store in " + dataDir + " is open again: " + generations().size() + " generation(s)");
+        LOG.info("The snapshot store in " + dataDir + " is open again: " + listGenerations().size() + " generation(s)");
     }
 
     private StoredGeneration writeGeneration(final Path rdb, final Instant takenAt, final long keys,
@@ -353,8 +395,11 @@ final class SnapshotStore implements AutoCloseable {
      * empty when nothing committed was lost.
      */
     Optional<Long> lostNewest() {
+        // The marker first: it moves only after its generation is committed, so the listing that follows
+        // holds that generation. Read the other way round, a snapshot committing in between looks lost.
+        long committed = committedNewest;
         long remaining = generations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
-        return committedNewest > remaining ? Optional.of(committedNewest) : Optional.empty();
+        return committed > remaining ? Optional.of(committed) : Optional.empty();
     }
 
     private void mark(final long generation) throws IOException {
@@ -369,11 +414,36 @@ final class SnapshotStore implements AutoCloseable {
         committedNewest = generation;
     }
 
-    private static long readMarker(final Path dir) {
+    /**
+     * The marker's generation; 0 when there is none (a new store, or one written before markers existed).
+     * A marker that exists but cannot be read fails the open: reading it as 0 would silently switch off
+     * the check that a committed generation was lost.
+     */
+    static long readMarker(final Path dir) {
+        Path marker = dir.resolve(MARKER);
+        String text;
         try {
-            return Long.parseLong(Files.readString(dir.resolve(MARKER), StandardCharsets.US_ASCII).trim());
-        } catch (IOException | NumberFormatException e) {
+            text = Files.readString(marker, StandardCharsets.US_ASCII).trim();
+        } catch (NoSuchFileException e) {
             return 0;
+        } catch (IOException e) {
+            throw new PersistenceException("Cannot read " + marker + " (in " + PersistenceSettings.DATA_DIR + "): "
+                    + e.getMessage() + ". It records the newest committed snapshot so that losing one is noticed;"
+                    + " the store is not opened without it. Fix the file's permissions, or delete the file if you"
+                    + " know no generation was lost (docs/persistence.md)", e);
+        }
+        try {
+            long generation = Long.parseLong(text);
+            if (generation < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return generation;
+        } catch (NumberFormatException e) {
+            throw new PersistenceException(marker + " (in " + PersistenceSettings.DATA_DIR + ") does not hold a"
+                    + " generation number (" + Math.min(text.length(), 64) + " characters that are not one). It"
+                    + " records the newest committed snapshot so that losing one is noticed; the store is not"
+                    + " opened with a damaged marker. Delete the file if you know no generation was lost"
+                    + " (docs/persistence.md)", e);
         }
     }
 
@@ -382,18 +452,26 @@ final class SnapshotStore implements AutoCloseable {
      * chunk's tag; on any mismatch the file is emptied and the generation reported corrupt.
      */
     void read(final StoredGeneration generation, final Path target) throws IOException {
+        handles.readLock().lock();
         try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             readInto(generation, Optional.of(out));
         } catch (CorruptGenerationException | WrongKeyException e) {
             Files.write(target, new byte[0]); // no half-trusted bytes left behind
             throw e;
+        } finally {
+            handles.readLock().unlock();
         }
     }
 
     /** Reads a generation back without keeping it, to prove it restorable. */
     void verify(final StoredGeneration generation) throws IOException {
-        readInto(generation, Optional.empty());
+        handles.readLock().lock();
+        try {
+            readInto(generation, Optional.empty());
+        } finally {
+            handles.readLock().unlock();
+        }
     }
 
     /**
@@ -402,7 +480,18 @@ final class SnapshotStore implements AutoCloseable {
      * @return the generations deleted
      */
     List<Long> prune(final int retain) {
-        List<StoredGeneration> all = generations();
+        reopenIfInvalid();
+        handles.readLock().lock();
+        try {
+            requireOpen();
+            return pruneOpen(retain);
+        } finally {
+            handles.readLock().unlock();
+        }
+    }
+
+    private List<Long> pruneOpen(final int retain) {
+        List<StoredGeneration> all = listGenerations();
         List<Long> deleted = new ArrayList<>();
         for (StoredGeneration old : all.subList(Math.min(retain, all.size()), all.size())) {
             Transaction txn = env.beginTransaction(null, noSync());
@@ -432,9 +521,14 @@ final class SnapshotStore implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        closeQuietly();
-        OPEN.remove(dataDir);
+        handles.writeLock().lock();
+        try {
+            closed = true;
+            closeQuietly();
+        } finally {
+            handles.writeLock().unlock();
+            OPEN.remove(dataDir);
+        }
     }
 
     private void openEnvironment() {
@@ -456,7 +550,7 @@ final class SnapshotStore implements AutoCloseable {
             generations = env.openDatabase(null, "generations", dbConfig);
             // A chunk is written once and read once: keep it out of the small JE cache.
             chunks = env.openDatabase(null, "chunks", dbConfig.clone().setCacheMode(CacheMode.EVICT_LN));
-            long newest = generations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
+            long newest = listGenerations().stream().mapToLong(StoredGeneration::generation).max().orElse(0);
             long newestChunk = removeOrphanChunks();
             nextGeneration = Math.max(Math.max(newest, newestChunk), committedNewest) + 1;
         } catch (EnvironmentLockedException e) {

@@ -1,6 +1,7 @@
 package io.compozy.cache.adapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.config.CacheSettings;
@@ -101,6 +102,24 @@ class EmbeddedRestartTest {
         assertThat(redis.isAlive()).isFalse();
         assertThat(ProcessHandle.allProcesses().filter(p -> p.parent().map(ProcessHandle::isAlive).orElse(false))
                 .filter(p -> p.info().commandLine().orElse("").contains(root.toString()))).isEmpty();
+    }
+
+    @Test
+    void aStartThatFailsInAnyWayReleasesTheSnapshotStoreAndStopsTheServer() {
+        // A LinkageError is what a server exposing its own Netty gives Redisson: not an exception the
+        // start expects, and it must still leave nothing open (the next start would wait 60 s for je.lck).
+        List<Long> started = new CopyOnWriteArrayList<>();
+        assertThatThrownBy(() -> CacheBackend.startEmbedded(settings(true), PUMP, (uri, user, password, db) -> {
+            started.add(1L);
+            throw new LinkageError("loader constraint violation (simulated)");
+        })).isInstanceOf(LinkageError.class);
+        assertThat(started).hasSize(1);
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("")
+                .contains(root.toString()) && p.info().command().orElse("").contains("redis-server"))).isEmpty();
+
+        // Before the fix the store stayed registered as open in this JVM: "in use by another server".
+        backend = CacheBackend.start(settings(true), PUMP);
+        assertThat(backend.ping()).isTrue();
     }
 
     private CacheSettings settings(final boolean persistence) {

@@ -47,4 +47,14 @@ class CacheSettingsTest {
                     assertThat(s.startTimeout()).isEqualTo(Duration.ofSeconds(2));
                 });
     }
+
+    @Test
+    void theOtherComponentsModesAreCheckedAtStartNamingTheirKey() {
+        assertThatThrownBy(() -> CacheSettings.load(ConfigLookup.of(Map.of("temporal.mode", "local"))))
+                .isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("'temporal.mode'");
+        assertThatThrownBy(() -> CacheSettings.load(ConfigLookup.of(Map.of("mcp_proxy.mode", "remote"))))
+                .isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("'mcp_proxy.mode'");
+        assertThat(CacheSettings.load(ConfigLookup.of(Map.of("temporal.mode", "remote", "mcp_proxy.mode",
+                "standalone", "mode", "standalone"))).mode()).isEqualTo(Mode.STANDALONE);
+    }
 }

@@ -91,8 +91,7 @@ class FailoverIT {
             pool.execute(() -> {
                 while (running.get()) {
                     try {
-                        HttpResponse<String> answer = Api.post("memory/" + keys.get(writer) + "/messages",
-                                "{\"messages\":[{\"n\":1}],\"tokens\":1}");
+                        HttpResponse<String> answer = append(keys.get(writer), 1);
                         writes.add(new Write(writer, System.nanoTime(), answer.statusCode(),
                                 answer.headers().firstValue("Content-Type").orElse(""), answer.body()));
                     } catch (RuntimeException noAnswer) {
@@ -137,8 +136,7 @@ class FailoverIT {
         // Every writer writes again, on the same server (no restart).
         for (int i = 0; i < WRITERS; i++) {
             int writer = i;
-            assertThat(Api.post("memory/" + keys.get(writer) + "/messages", "{\"messages\":[{\"n\":2}],\"tokens\":1}")
-                    .statusCode()).as("writer " + writer + " after recovery").isEqualTo(200);
+            assertThat(append(keys.get(writer), 2).statusCode()).as("writer " + writer + " after recovery").isEqualTo(200);
         }
         // Writes acknowledged before the replication window had reached the replica: none of them is lost.
         for (int i = 0; i < WRITERS; i++) {
@@ -154,8 +152,9 @@ class FailoverIT {
         // The failover is counted and the status shows the new master.
         await("the failover is counted").atMost(Duration.ofSeconds(30)).until(() ->
                 json(Api.get("admin/status")).getJsonObject("topology").getInt("failovers") >= 1);
-        assertThat(MetricsText.scrape().value("compozy_cache_failovers_total")).hasValueSatisfying(
-                v -> assertThat(v).isGreaterThanOrEqualTo(1.0));
+        // The metric follows at the next refresh (compozy.metrics.refresh_interval, 5 s).
+        await("the failover metric").atMost(Duration.ofSeconds(30)).until(() ->
+                MetricsText.scrape().value("compozy_cache_failovers_total").orElse(0.0) >= 1.0);
         // Logged once, with both masters, and no password anywhere an operator looks.
         String logs = logs();
         assertThat(logs).containsPattern("Redis " + TestServer.topology() + " failover: master 127\\.0\\.0\\.1:\\d+"
@@ -186,6 +185,16 @@ class FailoverIT {
             }
         }
         return all.toString();
+    }
+
+    /**
+     * One append over HTTP/1.1: the JDK client's default h2c upgrade of a POST hangs now and then on Liberty
+     * under concurrency (an NPE in its upgrade handler), which would pass for a server that does not answer.
+     */
+    private static HttpResponse<String> append(final String key, final int n) {
+        return Api.send(Api.request("memory/" + key + "/messages").version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"n\":" + n + "}],\"tokens\":1}")));
     }
 
     /** At least one failure after the kill, and the last 3 s hold at least 20 successes and no failure. */

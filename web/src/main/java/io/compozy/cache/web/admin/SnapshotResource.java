@@ -4,6 +4,7 @@ import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.web.client.CacheConnections;
+import io.compozy.cache.web.rest.ApiProblem;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -38,43 +39,33 @@ public class SnapshotResource {
     @POST
     @Produces(MediaType.APPLICATION_JSON)
     public Response take() {
-        administration.requireConfigured();
-        Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
-        if (persistence.isEmpty()) {
-            return notEnabled();
-        }
+        Persistence persistence = persistence();
         Optional<SnapshotInfo> taken;
         try {
-            taken = persistence.get().snapshot();
+            taken = persistence.snapshot();
         } catch (IllegalStateException e) {
-            return problem(Response.Status.INTERNAL_SERVER_ERROR, e.getMessage());
+            throw new ApiProblem(Response.Status.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot failed",
+                    e.getMessage());
         }
-        return taken.map(info -> Response.status(Response.Status.CREATED).entity(SnapshotJson.generation(info)).build())
-                .orElseGet(() -> problem(Response.Status.CONFLICT,
-                        "A snapshot is already running; this request was skipped. Try again when it has finished."));
+        SnapshotInfo info = taken.orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT, "snapshot-running",
+                "A snapshot is already running",
+                "A snapshot is already running; this request was skipped. Try again when it has finished."));
+        return Response.status(Response.Status.CREATED).entity(SnapshotJson.generation(info)).build();
     }
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response list() {
-        administration.requireConfigured();
-        Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
-        if (persistence.isEmpty()) {
-            return notEnabled();
-        }
         JsonArrayBuilder generations = Json.createArrayBuilder();
-        persistence.get().generations().forEach(info -> generations.add(SnapshotJson.generation(info)));
+        persistence().generations().forEach(info -> generations.add(SnapshotJson.generation(info)));
         return Response.ok(Json.createObjectBuilder().add("generations", generations).build()).build();
     }
 
-    private static Response notEnabled() {
-        return problem(Response.Status.CONFLICT, "Snapshots need standalone mode with"
-                + " redis.standalone.persistence.enabled=true; an external Redis persists itself.");
-    }
-
-    private static Response problem(final Response.Status status, final String detail) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON)
-                .entity(Json.createObjectBuilder().add("status", status.getStatusCode()).add("detail", detail).build())
-                .build();
+    /** Errors are problem+json like the rest of the API (ProblemMapper writes them). */
+    private Persistence persistence() {
+        administration.requireConfigured();
+        return cache.call(CacheConnection::persistence).orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT,
+                "snapshots-not-enabled", "Snapshots are not enabled", "Snapshots need standalone mode with"
+                + " redis.standalone.persistence.enabled=true; an external Redis persists itself."));
     }
 }

@@ -43,6 +43,7 @@ public class BackendMetrics {
 
     /** Config key: how often the adapter's numbers are read (ISO-8601); default {@value #DEFAULT_REFRESH}. */
     public static final String REFRESH_KEY = "compozy.metrics.refresh_interval";
+    static final long MIN_REFRESH_MILLIS = 100;
     public static final String DEFAULT_REFRESH = "PT5S";
 
     static final String SNAPSHOT_DURATION = "compozy_standalone_snapshot_duration"; // + _seconds
@@ -81,7 +82,7 @@ public class BackendMetrics {
 
     /** For CDI's proxy only. */
     protected BackendMetrics() {
-        this(null, null, null, false, Duration.ZERO);
+        this(null, null, null, false, Duration.ofMillis(MIN_REFRESH_MILLIS));
     }
 
     @Inject
@@ -89,6 +90,10 @@ public class BackendMetrics {
             final StoreExecutors executors,
             @ConfigProperty(name = CacheMetrics.ENABLED_KEY, defaultValue = CacheMetrics.DEFAULT_ENABLED) final boolean enabled,
             @ConfigProperty(name = REFRESH_KEY, defaultValue = DEFAULT_REFRESH) final Duration refresh) {
+        if (refresh == null || refresh.toMillis() < MIN_REFRESH_MILLIS) {
+            throw new IllegalArgumentException(REFRESH_KEY + " must be at least 100 ms (PT0.1S), got " + refresh
+                    + "; a shorter interval would spend the server's CPU reading numbers nobody scrapes that often");
+        }
         this.registry = registry;
         this.connections = connections;
         this.executors = executors;
@@ -102,8 +107,8 @@ public class BackendMetrics {
             LOG.info("Metrics are off (" + CacheMetrics.ENABLED_KEY + "=false)");
             return;
         }
-        long millis = Math.max(100, refresh.toMillis());
-        task = executors.scheduler().scheduleWithFixedDelay(this::refreshQuietly, 0, millis, TimeUnit.MILLISECONDS);
+        task = executors.scheduler().scheduleWithFixedDelay(this::refreshQuietly, 0, refresh.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     @PreDestroy

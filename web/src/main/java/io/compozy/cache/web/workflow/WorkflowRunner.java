@@ -293,17 +293,15 @@ public class WorkflowRunner {
     }
 
     /**
-     * Writes the final state first, then ends the conversation's life and sends the last event: the
-     * state is what must not be lost. A failure here is logged; the state write is retried once, and
-     * if it still fails the execution stays unfinished with a free lock, which InterruptedExecutions ends.
+     * Writes the final state first, then sends the last event, then ends the conversation's life: the
+     * state is what must not be lost, and whoever follows the events finds the state final when the last
+     * one arrives. A failure here is logged; the state write is retried once, and if it still fails the
+     * execution stays unfinished with a free lock, which InterruptedExecutions ends.
      */
     private void finish(final Execution execution) {
         execution.finishedAt = Instant.now();
         try {
             saveFinalState(execution);
-            if (execution.memoryKey.equals("execution:" + execution.id)) {
-                memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
-            }
             JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
                     .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt
                             : execution.startedAt, execution.finishedAt).toMillis());
@@ -321,6 +319,13 @@ public class WorkflowRunner {
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
                     + " but its final state or last event could not be written", e);
+        }
+        try {
+            if (execution.memoryKey.equals("execution:" + execution.id)) {
+                memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "the conversation of execution " + execution.id + " keeps no expiry", e);
         }
     }
 

@@ -48,10 +48,24 @@ class ExampleConfigurationsTest {
     void theStandaloneExampleIsTheShippedWiringAndLoadsAsStandaloneWithPersistence() throws Exception {
         Document example = parse(EXAMPLES.resolve("standalone-server.xml"));
         assertSameWiringAsShipped(example);
+        // It says it is the shipped setup: the same variables with the same values, nothing more or less.
+        assertThat(variables(example)).containsExactlyEntriesOf(variables(parse(SERVER_XML)));
+        for (String element : List.of("mpMetrics", "applicationManager", "classloader")) {
+            assertThat(attributes(example, element)).as(element).isEqualTo(attributes(parse(SERVER_XML), element));
+        }
         CacheSettings settings = CacheSettings.load(ConfigLookup.of(variables(example)));
         assertThat(settings.mode()).isEqualTo(Mode.STANDALONE);
         assertThat(settings.standalone().persistence().enabled()).isTrue();
-        assertThat(settings.standalone().maxMemory()).isEqualTo("512mb");
+    }
+
+    @Test
+    void theFeatureListInTheDeploymentGuideIsTheShippedOne() throws Exception {
+        String guide = Files.readString(DOCS.resolve("deployment.md"));
+        java.util.regex.Matcher list = java.util.regex.Pattern.compile("The features it\\s+needs: `([^`]+)`")
+                .matcher(guide);
+        assertThat(list.find()).as("docs/deployment.md lists the features").isTrue();
+        assertThat(List.of(list.group(1).trim().split("\\s+")))
+                .containsExactlyInAnyOrderElementsOf(texts(parse(SERVER_XML), "feature"));
     }
 
     @Test

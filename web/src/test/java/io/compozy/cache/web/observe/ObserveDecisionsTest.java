@@ -60,4 +60,13 @@ class ObserveDecisionsTest {
                 failingSince.map(since -> "BGSAVE failed"), restored, 0, failingSince.isPresent() ? 3 : 0, 0, 0,
                 failingSince);
     }
+
+    @Test
+    void aRefreshIntervalUnder100MillisecondsIsRefusedNamingTheKey() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new BackendMetrics(null, null, null, true, Duration.ofMillis(50)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(BackendMetrics.REFRESH_KEY).hasMessageContaining("100 ms");
+        new BackendMetrics(null, null, null, true, Duration.ofMillis(100));
+    }
 }

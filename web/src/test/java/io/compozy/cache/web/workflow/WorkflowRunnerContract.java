@@ -332,9 +332,14 @@ public abstract class WorkflowRunnerContract extends StoreContract {
         return received;
     }
 
+    /** The final state, once the execution's last event is logged too (the state is written just before it). */
     private JsonObject awaitFinished(final String execId) {
-        return await().atMost(Duration.ofSeconds(60)).until(
+        JsonObject state = await().atMost(Duration.ofSeconds(60)).until(
                 () -> Json.createReader(new StringReader(executions.find(execId).orElseThrow())).readObject(),
-                state -> List.of("succeeded", "failed").contains(state.getString("status")));
+                s -> List.of("succeeded", "failed").contains(s.getString("status")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.replayAfter(execId, 0).stream()
+                .anyMatch(e -> e.type().equals(WorkflowRunner.WORKFLOW_SUCCEEDED)
+                        || e.type().equals(WorkflowRunner.WORKFLOW_FAILED)));
+        return state;
     }
 }
