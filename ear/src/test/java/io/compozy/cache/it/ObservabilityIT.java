@@ -122,6 +122,15 @@ class ObservabilityIT {
         assertThat(after.value("compozy_standalone_restores_total")).isPresent();
         assertThat(after.value("compozy_standalone_restore_fallbacks_total")).isPresent();
         assertThat(after.value("compozy_standalone_embedded_restarts_total")).hasValue(0.0);
+        // The shipped aof=everysec: Redis's append-only file numbers.
+        assertThat(after.value("compozy_standalone_aof_enabled")).hasValue(1.0);
+        assertThat(after.value("compozy_standalone_aof_size_bytes")).hasValueSatisfying(
+                size -> assertThat(size).isPositive());
+        assertThat(after.value("compozy_standalone_aof_last_write_ok")).hasValue(1.0);
+        assertThat(after.value("compozy_standalone_aof_last_rewrite_ok")).hasValue(1.0);
+        assertThat(after.value("compozy_standalone_aof_rewrite_in_progress")).isPresent();
+        assertThat(after.value("compozy_standalone_aof_rewrites_total")).isPresent();
+        assertThat(after.value("compozy_standalone_aof_delayed_fsync_total")).isPresent();
     }
 
     @Test

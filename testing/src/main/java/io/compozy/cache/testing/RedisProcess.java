@@ -180,7 +180,7 @@ final class RedisProcess {
 
     private static synchronized Path binary() throws IOException {
         if (binary == null) {
-            binary = RedisBinary.resolve(Optional.empty(), Files.createTempDirectory("compozy-test-redis-bin-"));
+            binary = RedisBinary.bundled(Files.createTempDirectory("compozy-test-redis-bin-"));
         }
         return binary;
     }

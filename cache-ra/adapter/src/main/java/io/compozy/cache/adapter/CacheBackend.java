@@ -3,11 +3,15 @@ package io.compozy.cache.adapter;
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TopologySettings;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.migration.DataImport;
+import io.compozy.cache.migration.ImportFailure;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.SnapshotManager;
 import java.io.IOException;
@@ -21,15 +25,17 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.redisnode.RedisNode;
+import org.redisson.api.redisnode.RedisNodes;
 
 /**
  * The one RedissonClient of a started adapter, and in standalone mode the redis-server behind it.
  * Built once in {@link CacheResourceAdapter#start}; closed once in {@link CacheResourceAdapter#stop}.
  *
  * <p>In standalone mode a redis-server that dies (killed, crashed) is started again on the same port
- * with the same password, from the newest snapshot when persistence is on: the one client reconnects by
- * itself and resubscribes its channels, so applications keep the references they hold. Writes since
- * that snapshot are lost (docs/reliability.md).
+ * with the same password, from its append-only file or else the newest snapshot when persistence is on:
+ * the one client reconnects by itself and resubscribes its channels, so applications keep the references
+ * they hold. Without an AOF, writes since that snapshot are lost (docs/reliability.md).
  */
 public final class CacheBackend implements AutoCloseable {
 
@@ -73,6 +79,7 @@ public final class CacheBackend implements AutoCloseable {
             return thread;
         }));
         embedded.ifPresent(this::watch);
+        persistence.ifPresent(manager -> manager.onServerReplaced(this::replaced));
     }
 
     /**
@@ -81,15 +88,26 @@ public final class CacheBackend implements AutoCloseable {
      * @throws BackendStartException with a message that names the address, never a secret
      */
     public static CacheBackend start(final CacheSettings settings, final Executor pump) {
-        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, pump) : connectExternal(settings, pump);
+        return start(settings, ImportSettings.none(), pump);
+    }
+
+    /**
+     * Starts the backend as {@link #start(CacheSettings, Executor)} does, first importing what {@code imports}
+     * names (docs/migration.md): no connection is handed out before the import has finished.
+     */
+    public static CacheBackend start(final CacheSettings settings, final ImportSettings imports, final Executor pump) {
+        return settings.mode() == Mode.STANDALONE ? startEmbedded(settings, imports, pump)
+                : connectExternal(settings, imports, pump);
     }
 
     /**
      * With persistence on, the store is opened and the newest valid snapshot loaded before the client
      * exists: no connection is handed out on a server that has not been restored.
      */
-    private static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump) {
-        return startEmbedded(settings, pump, CacheBackend::createClient);
+    private static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports,
+                                              final Executor pump) {
+        return startEmbedded(settings, imports, pump,
+                (uri, username, password, database) -> createClient(uri, username, password, database, Optional.empty()));
     }
 
     /** How the client is built; tests pass one that fails the way a broken class path does. */
@@ -98,9 +116,11 @@ public final class CacheBackend implements AutoCloseable {
         RedissonClient create(String uri, Optional<String> username, Optional<Secret> password, int database);
     }
 
-    static CacheBackend startEmbedded(final CacheSettings settings, final Executor pump, final ClientFactory clients) {
+    static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports, final Executor pump,
+                                      final ClientFactory clients) {
         Optional<SnapshotManager> persistence = Optional.empty();
         EmbeddedRedisServer server = null;
+        RedissonClient client = null;
         boolean started = false;
         try {
             if (settings.standalone().persistence().enabled()) {
@@ -110,22 +130,28 @@ public final class CacheBackend implements AutoCloseable {
                 server = EmbeddedRedisServer.start(settings.standalone(), pump);
             }
             String uri = "redis://" + server.host() + ":" + server.port();
-            RedissonClient client;
             String version;
             TopologySettings single = new TopologySettings.Single(RedisAddress.parse(CacheSettings.ADDR, uri));
             try {
                 client = clients.create(uri, Optional.empty(), Optional.of(server.password()), 0);
                 version = pingAndVersion(client, single, uri);
+                RedissonClient infoClient = client;
+                persistence.ifPresent(p -> p.readInfoWith(
+                        () -> infoClient.getRedisNodes(RedisNodes.SINGLE).getInstance().info(RedisNode.InfoSection.PERSISTENCE)));
             } catch (RuntimeException e) {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
             }
+            importIntoEmbedded(imports, persistence, client);
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
                     server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
                     persistence, Optional.of(settings.standalone()), single, pump);
             started = true;
             return backend;
         } catch (IOException | PersistenceException e) {
+            throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
+        } catch (ImportFailure e) {
+            // No snapshot was taken of a partial import: the next start imports again.
             throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
         } catch (BackendStartException e) {
             throw e;
@@ -134,6 +160,9 @@ public final class CacheBackend implements AutoCloseable {
         } finally {
             if (!started) {
                 // Whatever was thrown: an open store keeps its JE lock, and the next start would wait for it.
+                if (client != null) {
+                    client.shutdown();
+                }
                 if (server != null) {
                     server.close();
                 }
@@ -142,24 +171,30 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    private static CacheBackend connectExternal(final CacheSettings settings, final Executor pump) {
+    private static CacheBackend connectExternal(final CacheSettings settings, final ImportSettings imports,
+                                                final Executor pump) {
         TopologySettings topology = settings.topology();
         Where where = Where.of(settings);
+        checkTlsHandshake(settings, null);
         RedissonClient client;
         try {
             client = Redisson.create(RedissonConfigs.distributed(settings));
         } catch (RuntimeException e) {
+            checkTlsHandshake(settings, e); // again: on a loaded machine the first check may have seen no alert in time
             throw new BackendStartException("Distributed mode: cannot connect to Redis at " + where.nodes
                     + " (" + where.key + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
         }
         try {
             String version = pingAndVersion(client, topology, where.nodes);
+            DataImport.intoEmptyExternal(imports, client, where.nodes, version);
             // host and port: the one node, else the first seed or sentinel (status lists every node).
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", where.first.host(),
-                    where.first.port(),
-                    where.database, topology.tls(), version, -1, 0), Optional.empty(), Optional.empty(),
-                    Optional.empty(), topology, pump);
+                    where.first.port(), where.database, topology.tls(), version, -1, 0), Optional.empty(),
+                    Optional.empty(), Optional.empty(), topology, pump);
+        } catch (ImportFailure e) {
+            client.shutdown();
+            throw new BackendStartException("Distributed mode: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: Redis at " + where.nodes + " (" + where.key
@@ -181,6 +216,35 @@ public final class CacheBackend implements AutoCloseable {
             return new Where(CacheSettings.ADDR, settings.address().toString(), settings.address(),
                     settings.address().database());
         }
+    }
+
+    /**
+     * On a rediss:// address, one handshake of our own: Redisson reports a refused handshake as a generic
+     * connect error or, when the server wants a client certificate, as AUTH timeouts after seconds. Made before
+     * the client exists (to fail at once) and after it failed to connect (to say why).
+     */
+    private static void checkTlsHandshake(final CacheSettings settings, final RuntimeException cause) {
+        var address = settings.address();
+        if (address.tls()) {
+            settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
+                throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
+                        + CacheSettings.ADDR + ") failed: " + problem, cause);
+            });
+        }
+    }
+
+    /**
+     * With {@code redis.standalone.import.from} set and no generation in {@code data_dir} (nothing was restored):
+     * copies the source into the server just started, then takes the first snapshot, so the next start
+     * restores it instead of importing again.
+     */
+    private static void importIntoEmbedded(final ImportSettings imports, final Optional<SnapshotManager> persistence,
+                                           final RedissonClient client) {
+        if (imports.fromRedis().isEmpty() || persistence.isEmpty() || !persistence.get().generations().isEmpty()) {
+            return;
+        }
+        DataImport.intoEmbedded(imports, client);
+        persistence.get().snapshot().orElseThrow(() -> new IllegalStateException("the first snapshot was skipped"));
     }
 
     /** The view applications may keep: the same client, shutdown refused. */
@@ -247,19 +311,30 @@ public final class CacheBackend implements AutoCloseable {
     private void watch(final EmbeddedRedisServer server) {
         // Completes on the JDK's process reaper thread: hand the work over at once.
         server.onExit().thenRun(() -> {
-            if (closing) {
-                return;
+            if (closing || persistence.map(manager -> manager.stoppedOnPurpose(server)).orElse(false)) {
+                return; // stopping, or a restore replaces it (and tells replaced())
             }
             LOG.warning("The embedded redis-server (pid " + server.pid() + ") exited unexpectedly; starting it again"
-                    + " on " + server.host() + ":" + server.port() + (persistence.isPresent()
-                            ? " from the newest snapshot (writes since that snapshot are lost)"
-                            : " empty (persistence is off)"));
+                    + " on " + server.host() + ":" + server.port() + (persistence.isEmpty()
+                            ? " empty (persistence is off)"
+                            : standalone.orElseThrow().persistence().appendOnly()
+                                    ? " from its append-only file (no acknowledged write is lost)"
+                                    : " from the newest snapshot (writes since that snapshot are lost)"));
             try {
                 restarter.orElseThrow().execute(() -> restart(server));
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 LOG.fine("not restarting: the cache is stopping");
             }
         });
+    }
+
+    /** A restore started the server again on a chosen generation: watch the new process, report its pid. */
+    private void replaced(final EmbeddedRedisServer started) {
+        BackendInfo old = info;
+        info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
+                old.redisVersion(), started.pid(), old.embeddedRestarts());
+        embedded = Optional.of(started);
+        watch(started);
     }
 
     /** Restarts the dead server on its address, a few times with a growing pause, until one start succeeds. */
@@ -325,7 +400,8 @@ public final class CacheBackend implements AutoCloseable {
 
     /** The embedded server's client (standalone mode); one node, database 0. */
     private static RedissonClient createClient(final String uri, final Optional<String> username,
-                                               final Optional<Secret> password, final int database) {
+                                               final Optional<Secret> password, final int database,
+                                               final Optional<TlsSettings> tls) {
         return Redisson.create(RedissonConfigs.embedded(uri, password.orElseThrow()));
     }
 

@@ -1,7 +1,9 @@
 package io.compozy.cache.adapter;
 
+import io.compozy.cache.api.StartFailure;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.InvalidConfigurationException;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ActivationSpec;
@@ -29,8 +31,11 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     @Override
     public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
         try {
-            CacheSettings settings = CacheSettings.load(ConfigLookup.microProfile(getClass().getClassLoader()));
-            backend = CacheBackend.start(settings, outputPumpThread());
+            ConfigLookup config = ConfigLookup.microProfile(getClass().getClassLoader());
+            CacheSettings settings = CacheSettings.load(config);
+            ImportSettings imports = ImportSettings.load(config, settings.mode(), settings.standalone().persistence());
+            backend = CacheBackend.start(settings, imports, outputPumpThread());
+            StartFailure.record(null);
             var info = backend.info();
             String persistence = backend.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
@@ -39,6 +44,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
                     + ", persistence=" + persistence);
         } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
             startFailure = e.getMessage();
+            StartFailure.record(e.getMessage());
             LOG.severe("Compozy cache did not start: " + e.getMessage());
             throw new ResourceAdapterInternalException(e.getMessage(), e);
         }

@@ -3,6 +3,7 @@ package io.compozy.cache.adapter;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.Secret;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.config.TopologySettings;
 import java.util.Optional;
 import org.redisson.client.codec.StringCodec;
@@ -28,7 +29,7 @@ public final class RedissonConfigs {
     static Config embedded(final String uri, final Secret password) {
         Config config = base();
         common(config.useSingleServer().setAddress(uri).setConnectionMinimumIdleSize(4)
-                .setSubscriptionConnectionMinimumIdleSize(1), Optional.empty(), Optional.of(password));
+                .setSubscriptionConnectionMinimumIdleSize(1), Optional.empty(), Optional.of(password), Optional.empty());
         return config;
     }
 
@@ -40,12 +41,14 @@ public final class RedissonConfigs {
     public static Config distributed(final CacheSettings settings) {
         Config config = base();
         TopologySettings topology = settings.topology();
+        // redis.tls.* (CA, client certificate) on every node of a rediss:// topology.
+        Optional<TlsSettings> tls = Optional.of(settings.tls()).filter(t -> topology.tls());
         if (topology instanceof TopologySettings.Cluster cluster) {
             var servers = config.useClusterServers().setScanInterval(SCAN_INTERVAL_MS)
                     .setReadMode(ReadMode.MASTER).setSubscriptionMode(SubscriptionMode.MASTER)
                     .setMasterConnectionMinimumIdleSize(4).setSubscriptionConnectionMinimumIdleSize(1);
             cluster.seeds().stream().map(RedisAddress::redissonUri).forEach(servers::addNodeAddress);
-            common(servers, settings.username(), settings.password());
+            common(servers, settings.username(), settings.password(), tls);
         } else if (topology instanceof TopologySettings.Sentinel sentinel) {
             var servers = config.useSentinelServers().setMasterName(sentinel.master())
                     .setDatabase(sentinel.database()).setScanInterval(SCAN_INTERVAL_MS)
@@ -54,12 +57,12 @@ public final class RedissonConfigs {
             sentinel.sentinels().stream().map(RedisAddress::redissonUri).forEach(servers::addSentinelAddress);
             sentinel.sentinelUsername().ifPresent(servers::setSentinelUsername);
             sentinel.sentinelPassword().map(Secret::reveal).ifPresent(servers::setSentinelPassword);
-            common(servers, settings.username(), settings.password());
+            common(servers, settings.username(), settings.password(), tls);
         } else {
             RedisAddress address = ((TopologySettings.Single) topology).address();
             common(config.useSingleServer().setAddress(address.redissonUri()).setDatabase(address.database())
                     .setConnectionMinimumIdleSize(4).setSubscriptionConnectionMinimumIdleSize(1),
-                    settings.username(), settings.password());
+                    settings.username(), settings.password(), tls);
         }
         return config;
     }
@@ -77,11 +80,12 @@ public final class RedissonConfigs {
     }
 
     /**
-     * What every topology's data nodes share. TLS settings (redis.tls.*) belong here too, so they apply to
-     * every node of every topology; {@code rediss://} addresses already switch TLS on.
+     * What every topology's nodes share: credentials, timeouts, retries and TLS (redis.tls.*, when the
+     * addresses are {@code rediss://}), so each applies to one node, a Cluster and a Sentinel group alike.
      */
     private static <T extends BaseConfig<T>> void common(final T servers, final Optional<String> username,
-                                                         final Optional<Secret> password) {
+                                                         final Optional<Secret> password,
+                                                         final Optional<TlsSettings> tls) {
         servers.setClientName("compozy-cache")
                 // Fail fast when Redis is down (no caller piles up behind retries), recover when it is back.
                 .setConnectTimeout(5_000)
@@ -90,5 +94,6 @@ public final class RedissonConfigs {
                 .setRetryInterval(1_000);
         username.ifPresent(servers::setUsername);
         password.map(Secret::reveal).ifPresent(servers::setPassword);
+        tls.ifPresent(settings -> settings.configure(servers));
     }
 }

@@ -18,6 +18,7 @@ public record CacheSettings(
         Optional<String> username,
         Optional<Secret> password,
         Standalone standalone,
+        TlsSettings tls,
         TopologySettings topology) {
 
     public static final String ADDR = "redis.addr";
@@ -66,7 +67,17 @@ public record CacheSettings(
         // The password may be empty on purpose (no AUTH), so read it raw.
         Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
                 .or(credentials::password);
-        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE),
+        TlsSettings tls = TlsSettings.load(config);
+        if (mode == Mode.DISTRIBUTED) {
+            // TLS settings need rediss:// addresses, on every topology.
+            String key = topology instanceof TopologySettings.Cluster ? TopologySettings.CLUSTER_NODES
+                    : topology instanceof TopologySettings.Sentinel ? TopologySettings.SENTINEL_NODES : ADDR;
+            String where = topology instanceof TopologySettings.Cluster cluster ? cluster.seeds().toString()
+                    : topology instanceof TopologySettings.Sentinel sentinel ? sentinel.sentinels().toString()
+                    : address.toString();
+            tls.requireTlsAddress(key, where, topology.tls());
+        }
+        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE), tls,
                 topology);
     }
 

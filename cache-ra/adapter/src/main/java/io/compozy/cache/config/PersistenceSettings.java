@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param retain how many generations the store keeps (at least one)
  * @param encryptionKey the AES-256 key as base64 of 32 bytes, when snapshots are encrypted
  * @param slowSnapshotThreshold a snapshot that takes longer is logged as a WARNING
+ * @param aof whether the embedded server also logs every write to an append-only file in {@code data_dir}
+ *     ({@link AppendFsync#OFF} whenever persistence is off)
  */
 public record PersistenceSettings(
         boolean enabled,
@@ -30,7 +32,8 @@ public record PersistenceSettings(
         boolean restoreOnStartup,
         int retain,
         Optional<Secret> encryptionKey,
-        Duration slowSnapshotThreshold) {
+        Duration slowSnapshotThreshold,
+        AppendFsync aof) {
 
     public static final String ENABLED = "redis.standalone.persistence.enabled";
     public static final String DATA_DIR = "redis.standalone.persistence.data_dir";
@@ -40,6 +43,9 @@ public record PersistenceSettings(
     public static final String RETAIN = "redis.standalone.persistence.retain";
     public static final String ENCRYPTION_KEY = "redis.standalone.persistence.encryption_key";
     public static final String SLOW_SNAPSHOT_THRESHOLD = "redis.standalone.persistence.slow_snapshot_threshold";
+    public static final String AOF = "redis.standalone.persistence.aof";
+    /** Redis's working directory inside {@code data_dir} when it keeps an append-only file. */
+    public static final String AOF_HOME = "redis";
 
     static final String DEFAULT_ENABLED = "false";
     static final String DEFAULT_SNAPSHOT_INTERVAL = "5m";
@@ -48,6 +54,28 @@ public record PersistenceSettings(
     static final int DEFAULT_RETAIN = 3;
     /** The spec's alert level for snapshot duration. */
     static final String DEFAULT_SLOW_SNAPSHOT_THRESHOLD = "5s";
+    /** The code's default; the shipped server.xml sets everysec. */
+    static final String DEFAULT_AOF = "off";
+
+    /** How often the append-only file is synced to disk: never written, Redis's appendfsync everysec or always. */
+    public enum AppendFsync {
+        OFF, EVERYSEC, ALWAYS;
+
+        /** The value as written in configuration and in Redis's own appendfsync. */
+        public String value() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static AppendFsync parse(final String raw) {
+            for (AppendFsync fsync : values()) {
+                if (fsync.value().equals(raw.trim().toLowerCase(Locale.ROOT))) {
+                    return fsync;
+                }
+            }
+            throw new InvalidConfigurationException(AOF, "'" + raw + "' is not an append-only file setting;"
+                    + " allowed values: off | everysec | always");
+        }
+    }
 
     /** AES-256. */
     public static final int KEY_BYTES = 32;
@@ -76,13 +104,35 @@ public record PersistenceSettings(
         Optional<Secret> key = config.get(ENCRYPTION_KEY).map(PersistenceSettings::encryptionKey);
         Duration slow = Durations.parsePositive(SLOW_SNAPSHOT_THRESHOLD,
                 config.get(SLOW_SNAPSHOT_THRESHOLD).orElse(DEFAULT_SLOW_SNAPSHOT_THRESHOLD));
-        return new PersistenceSettings(enabled, dataDir, interval, onShutdown, onStartup, retain, key, slow);
+        AppendFsync aof = AppendFsync.parse(config.get(AOF).orElse(DEFAULT_AOF));
+        if (key.isPresent() && aof != AppendFsync.OFF) {
+            // The AOF is Redis's own plaintext log of every write: it cannot honour the key.
+            throw new InvalidConfigurationException(AOF, "'" + aof.value() + "' cannot be combined with "
+                    + ENCRYPTION_KEY + ": the append-only file is written in plaintext. Either set " + AOF
+                    + "=off (encrypted snapshots only) or keep the AOF and put data_dir on an encrypted file"
+                    + " system instead of setting " + ENCRYPTION_KEY + "; see docs/security.md");
+        }
+        return new PersistenceSettings(enabled, dataDir, interval, onShutdown, onStartup, retain, key, slow,
+                enabled ? aof : AppendFsync.OFF);
+    }
+
+    /** Whether the embedded server keeps an append-only file in {@code data_dir}. */
+    public boolean appendOnly() {
+        return enabled && aof != AppendFsync.OFF;
+    }
+
+    /**
+     * The directory Redis works in when it keeps an AOF ({@code data_dir/redis}): the AOF directory and
+     * Redis's rewrite files must share one file system, since Redis renames one into the other.
+     */
+    public Optional<Path> appendOnlyHome() {
+        return appendOnly() ? dataDir.map(dir -> dir.resolve(AOF_HOME)) : Optional.empty();
     }
 
     /** Persistence turned off: nothing is read from or written to disk. */
     public static PersistenceSettings disabled() {
         return new PersistenceSettings(false, Optional.empty(), Duration.parse("PT5M"), true, true,
-                DEFAULT_RETAIN, Optional.empty(), Duration.ofSeconds(5));
+                DEFAULT_RETAIN, Optional.empty(), Duration.ofSeconds(5), AppendFsync.OFF);
     }
 
     /** The 32 key bytes, when encryption is on. */
@@ -119,6 +169,11 @@ public record PersistenceSettings(
      * name the key and, for a file, its path; never the key material.
      */
     static Secret encryptionKey(final String value) {
+        return encryptionKey(ENCRYPTION_KEY, value);
+    }
+
+    /** As {@link #encryptionKey(String)}, for another key that holds the same kind of value ({@code configKey}). */
+    static Secret encryptionKey(final String configKey, final String value) {
         String text = value;
         String origin = "the value";
         if (value.startsWith(KEY_FILE_PREFIX)) {
@@ -127,7 +182,7 @@ public record PersistenceSettings(
             try {
                 text = Files.readString(file, StandardCharsets.UTF_8).trim();
             } catch (IOException | RuntimeException e) {
-                throw new InvalidConfigurationException(ENCRYPTION_KEY, "cannot read the key file " + file + " ("
+                throw new InvalidConfigurationException(configKey, "cannot read the key file " + file + " ("
                         + e.getClass().getSimpleName() + "); check the path and that this server's user may read it");
             }
         }
@@ -135,16 +190,17 @@ public record PersistenceSettings(
         try {
             bytes = Base64.getDecoder().decode(text.replace('-', '+').replace('_', '/'));
         } catch (IllegalArgumentException e) {
-            throw invalidKey(origin, "is not base64");
+            throw invalidKey(configKey, origin, "is not base64");
         }
         if (bytes.length != KEY_BYTES) {
-            throw invalidKey(origin, "decodes to " + bytes.length + " bytes, not " + KEY_BYTES);
+            throw invalidKey(configKey, origin, "decodes to " + bytes.length + " bytes, not " + KEY_BYTES);
         }
         return Secret.of(Base64.getEncoder().encodeToString(bytes));
     }
 
-    private static InvalidConfigurationException invalidKey(final String origin, final String problem) {
-        return new InvalidConfigurationException(ENCRYPTION_KEY, origin + " " + problem + "; the key must be the"
+    private static InvalidConfigurationException invalidKey(final String configKey, final String origin,
+                                                            final String problem) {
+        return new InvalidConfigurationException(configKey, origin + " " + problem + "; the key must be the"
                 + " base64 of " + KEY_BYTES + " random bytes (generate one with: openssl rand -base64 32), inline or"
                 + " in a file named as " + KEY_FILE_PREFIX + "/path/to/keyfile");
     }

@@ -1,6 +1,7 @@
 package io.compozy.cache.embedded;
 
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.config.Secret;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -49,6 +50,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private static final String OWNER_FILE = "owner.pid";
     /** The one RDB file name: what a restore hands Redis at start and what BGSAVE writes. */
     public static final String RDB_FILE = "snapshot.rdb";
+    /** Redis's {@code appenddirname}: the multi-part AOF (manifest, base and incr files) in its working directory. */
+    public static final String AOF_DIR = "appendonlydir";
     /** Extra start time allowed per byte of an initial RDB (Redis loads well over 10 MB/s). */
     private static final long LOAD_BYTES_PER_SECOND = 10L << 20;
     private static final int PORT_ATTEMPTS = 5;
@@ -62,6 +65,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
      * the watcher through fd 3, since a background list's own stdin is /dev/null.
      */
     private static final String SUPERVISOR = String.join("\n",
+            // Whatever Redis creates (AOF files, RDB files, the AOF directory) is this user's alone.
+            "umask 077",
             "exec 3<&0",
             "\"$1\" \"$2\" </dev/null 3<&- &",
             "redis=$!",
@@ -77,6 +82,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private final int port;
     private final Secret password;
     private final Path runDir;
+    private final Path redisDir;
 
     /** Writes the RDB file Redis loads at start (the bytes of a restored snapshot). */
     @FunctionalInterface
@@ -89,12 +95,13 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     }
 
     private EmbeddedRedisServer(final Process supervisor, final ProcessHandle redis, final int port,
-                                final Secret password, final Path runDir) {
+                                final Secret password, final Path runDir, final Path redisDir) {
         this.supervisor = supervisor;
         this.redis = redis;
         this.port = port;
         this.password = password;
         this.runDir = runDir;
+        this.redisDir = redisDir;
     }
 
     /**
@@ -184,9 +191,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         return runDir;
     }
 
-    /** Where BGSAVE writes its snapshot. */
+    /** Where BGSAVE writes its snapshot: Redis's working directory (the run directory, or {@code data_dir/redis} with an AOF). */
     public Path rdbFile() {
-        return runDir.resolve(RDB_FILE);
+        return redisDir.resolve(RDB_FILE);
+    }
+
+    /** The directory of the append-only file, when the settings keep one (it may not exist yet). */
+    public static Optional<Path> appendOnlyDirectory(final CacheSettings.Standalone settings) {
+        return settings.persistence().appendOnlyHome().map(home -> home.resolve(AOF_DIR));
     }
 
     public boolean isAlive() {
@@ -239,7 +251,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         Path runDir = Files.createTempDirectory(workDir, "run-",
                 PosixFilePermissions.asFileAttribute(PrivateDirectory.DIR));
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
-        Path rdb = runDir.resolve(RDB_FILE);
+        // With an AOF, Redis works in data_dir/redis: its rewrites are renamed into the AOF directory, which
+        // needs one file system. Files a killed fork left there (a BGSAVE's or a rewrite's) are dropped.
+        Optional<Path> aofHome = settings.persistence().appendOnlyHome();
+        Path redisDir = aofHome.isPresent() ? PrivateDirectory.ensure(aofHome.get()) : runDir;
+        if (aofHome.isPresent()) {
+            removeLeftoverFiles(redisDir);
+        }
+        Path rdb = redisDir.resolve(RDB_FILE);
         Duration readyTimeout = settings.startTimeout();
         if (initialData.isPresent()) {
             try {
@@ -253,7 +272,11 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         }
         Path config = runDir.resolve("redis.conf");
         Files.createFile(config, PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
-        Files.writeString(config, redisConfig(settings, port, password, runDir), StandardCharsets.UTF_8);
+        // Restored data arrives as an RDB, which Redis ignores when it starts with appendonly yes: the AOF is
+        // then switched on once the RDB is loaded (the caller rebuilds it from the data).
+        boolean appendOnlyAtStart = aofHome.isPresent() && initialData.isEmpty();
+        Files.writeString(config, redisConfig(settings, port, password, redisDir, appendOnlyAtStart),
+                StandardCharsets.UTF_8);
 
         List<String> command = new java.util.ArrayList<>();
         setsid().ifPresent(setsid -> command.add(setsid.toString()));
@@ -278,7 +301,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             Files.deleteIfExists(config);
             // ... and it has loaded the initial data: the only copy on disk is the snapshot store's.
             Files.deleteIfExists(rdb);
-            return new EmbeddedRedisServer(supervisor, redis, port, password, runDir);
+            return new EmbeddedRedisServer(supervisor, redis, port, password, runDir, redisDir);
         } catch (TimeoutException | ExecutionException | InterruptedException | IOException e) {
             supervisor.getOutputStream().close();
             supervisor.destroyForcibly();
@@ -306,7 +329,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     }
 
     static String redisConfig(final CacheSettings.Standalone settings, final int port, final Secret password,
-                              final Path runDir) {
+                              final Path redisDir, final boolean appendOnly) {
+        PersistenceSettings.AppendFsync fsync = settings.persistence().aof();
         return String.join("\n",
                 "# Written by the Compozy cache resource adapter; deleted once Redis has read it.",
                 "bind " + HOST,
@@ -315,12 +339,17 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 "requirepass " + password.reveal(),
                 "daemonize no",
                 "logfile \"\"",
-                "dir \"" + runDir + "\"",
+                "dir \"" + redisDir + "\"",
                 // The RDB a restore starts from, and what the adapter's BGSAVE snapshots write.
                 "dbfilename " + RDB_FILE,
-                // Persistence is the adapter's job (snapshots); Redis itself writes nothing to disk.
+                // Snapshots are the adapter's job (BGSAVE when it asks); Redis never saves on its own.
                 "save \"\"",
-                "appendonly no",
+                // The append-only file, when persistence.aof asks for one (docs/persistence.md).
+                "appendonly " + (appendOnly ? "yes" : "no"),
+                "appenddirname " + AOF_DIR,
+                "appendfsync " + (fsync == PersistenceSettings.AppendFsync.OFF ? "everysec" : fsync.value()),
+                // A tail cut short by a crash is the normal case: load what is whole, drop the partial command.
+                "aof-load-truncated yes",
                 "maxmemory " + settings.maxMemory(),
                 "maxmemory-policy " + settings.maxMemoryPolicy(),
                 // A replica-based snapshot should start at once, not after the default 5 s delay.
@@ -350,6 +379,15 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
     private static Optional<Path> setsid() {
         return Stream.of("/usr/bin/setsid", "/bin/setsid").map(Path::of).filter(Files::isExecutable).findFirst();
+    }
+
+    /** Removes what a killed BGSAVE or AOF rewrite left in Redis's working directory ({@code temp-*}). */
+    private static void removeLeftoverFiles(final Path redisDir) throws IOException {
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(redisDir, "temp-*")) {
+            for (Path leftover : leftovers) {
+                Files.deleteIfExists(leftover);
+            }
+        }
     }
 
     /** Removes run directories of JVMs that no longer exist (a killed server leaves its own behind). */

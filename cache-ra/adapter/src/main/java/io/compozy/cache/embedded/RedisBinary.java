@@ -21,10 +21,11 @@ public final class RedisBinary {
     private RedisBinary() {
     }
 
-    /**
-     * The configured binary, else the bundled one extracted into {@code workDir} (the test harness runs its
-     * Cluster and Sentinel nodes from the same binary).
-     */
+    /** The bundled redis-server, extracted into {@code dir}: the test harness runs it with TLS arguments of its own. */
+    public static Path bundled(final Path dir) throws IOException {
+        return resolve(Optional.empty(), dir);
+    }
+
     public static Path resolve(final Optional<Path> configured, final Path workDir) throws IOException {
         if (configured.isPresent()) {
             return configured.get();

@@ -6,16 +6,24 @@ import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.embedded.PrivateDirectory;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.client.protocol.RedisCommand;
@@ -53,6 +62,10 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private static final long BGSAVE_BYTES_PER_SECOND = 10L << 20;
     /** BGSAVE keeping its status reply, which tells whether the save started (RedisCommands.BGSAVE drops it). */
     private static final RedisCommand<String> BGSAVE = new RedisStrictCommand<>("BGSAVE");
+    /** How long a snapshot waits for an AOF rewrite to end before it gives up (and counts as failed). */
+    private static final java.time.Duration REWRITE_WAIT = java.time.Duration.ofMinutes(5);
+    /** Uploads wait in {@code data_dir} under this prefix until they are stored; a crash may leave one. */
+    static final String UPLOAD_PREFIX = "upload-";
 
     private final PersistenceSettings settings;
     private final SnapshotStore store;
@@ -68,10 +81,25 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     private volatile String lastFailure;
     private volatile Instant failingSince;
     private volatile SnapshotInfo restored;
+    /** Standalone's append-only file; present whatever the setting, to find one an earlier run left. */
+    private final AppendOnlyFile appendOnlyFile;
+    /** Where the running server's data came from, and why (for the log and the status). */
+    private volatile String loadedFrom = "nothing yet";
+    private volatile long truncatedOnLoad;
+    /** Reads the running server's INFO persistence (through the adapter's client, once it exists). */
+    private volatile java.util.function.Supplier<Map<String, String>> serverInfo = Map::of;
+    /** What the server is started with, for a restore's restart; set by {@link #startServer}. */
+    private volatile CacheSettings.Standalone standalone;
+    private volatile java.util.concurrent.Executor pump;
+    /** Told about the server a restore started, so the backend watches it and reports its pid. */
+    private volatile Consumer<EmbeddedRedisServer> replacedListener = started -> { };
+    /** Pids of servers a restore stopped on purpose: their exit is no crash. */
+    private final Set<Long> stoppedOnPurpose = ConcurrentHashMap.newKeySet();
 
     private SnapshotManager(final PersistenceSettings settings, final SnapshotStore store) {
         this.settings = settings;
         this.store = store;
+        this.appendOnlyFile = new AppendOnlyFile(settings.dataDir().orElseThrow());
         this.worker = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "compozy-cache-snapshot");
             thread.setDaemon(true);
@@ -90,10 +118,22 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             throw new IllegalArgumentException("persistence is not enabled");
         }
         SnapshotStore store = SnapshotStore.open(settings.dataDir().get(), settings.keyBytes());
+        removeStaleUploads(store.dataDir());
         LOG.info("Snapshot store opened in " + store.dataDir() + ": " + store.generations().size()
                 + " generation(s), retain=" + settings.retain() + ", interval=" + settings.snapshotInterval()
                 + (store.encrypting() ? ", encrypted (AES-256-GCM)" : ", not encrypted"));
         return new SnapshotManager(settings, store);
+    }
+
+    /** An upload that was being received when the server stopped is of no use: it was never stored. */
+    private static void removeStaleUploads(final Path dataDir) {
+        try (var uploads = Files.newDirectoryStream(dataDir, UPLOAD_PREFIX + "*.rdb")) {
+            for (Path upload : uploads) {
+                Files.deleteIfExists(upload);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Could not remove unfinished uploads in " + dataDir, e);
+        }
     }
 
     /**
@@ -107,6 +147,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
      */
     public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
                                            final java.util.concurrent.Executor pump) throws IOException {
+        this.standalone = standalone;
+        this.pump = pump;
         return restoreInto(data -> EmbeddedRedisServer.start(standalone, pump, data));
     }
 
@@ -153,7 +195,94 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         EmbeddedRedisServer launch(Optional<EmbeddedRedisServer.InitialData> initialData) throws IOException;
     }
 
+    /**
+     * The start-up source: the append-only file when there is a valid one (the newest data), else the newest
+     * generation that restores, after which the AOF (when on) is rebuilt from the data. docs/persistence.md.
+     */
     private EmbeddedRedisServer restoreInto(final Launcher launcher) throws IOException {
+        Optional<String> why = Optional.empty();
+        if (appendOnlyFile.exists()) {
+            Optional<EmbeddedRedisServer> logged = startFromAppendOnlyFile(launcher);
+            if (logged.isPresent()) {
+                server = logged.get();
+                return server;
+            }
+            why = Optional.of(loadedFrom);
+        } else if (settings.appendOnly()) {
+            why = Optional.of("there is no append-only file in " + appendOnlyFile.directory() + " yet");
+        }
+        truncatedOnLoad = 0;
+        EmbeddedRedisServer started = restoreGeneration(launcher);
+        if (why.isPresent()) {
+            loadedFrom = loadedFrom + ", because " + why.get();
+            LOG.info("Started from " + loadedFrom);
+        }
+        if (settings.appendOnly()) {
+            try {
+                AppendOnlyFile.switchOn(started, settings.snapshotInterval().plusMinutes(1));
+            } catch (IOException e) {
+                started.close();
+                server = null;
+                throw new PersistenceException("Cannot write the append-only file in " + appendOnlyFile.directory()
+                        + " from " + loadedFrom + ": " + e.getMessage() + ". Nothing was deleted; free disk space or"
+                        + " set " + PersistenceSettings.AOF + "=off", e);
+            }
+            LOG.info("Append-only file (" + PersistenceSettings.AOF + "=" + settings.aof().value() + ") written in "
+                    + appendOnlyFile.directory() + " from " + loadedFrom + "; from now on every write is logged");
+        }
+        return started;
+    }
+
+    /**
+     * Starts on the AOF left by the previous run. Empty when it was moved aside instead: the AOF is off
+     * now, restore_on_startup is false, or Redis refused it as damaged ({@link #loadedFrom} says why).
+     *
+     * @throws PersistenceException when the AOF is damaged and no generation exists to fall back to
+     */
+    private Optional<EmbeddedRedisServer> startFromAppendOnlyFile(final Launcher launcher) throws IOException {
+        Path dir = appendOnlyFile.directory();
+        if (!settings.appendOnly() || !settings.restoreOnStartup()) {
+            Path aside = appendOnlyFile.setAside(settings.appendOnly() ? "not-restored" : "aof-off");
+            loadedFrom = "an append-only file left by an earlier run was moved to " + aside + " ("
+                    + (settings.appendOnly() ? PersistenceSettings.RESTORE_ON_STARTUP + "=false"
+                            : PersistenceSettings.AOF + "=off") + ")";
+            LOG.warning("The append-only file in " + dir + " is not used: " + loadedFrom + ". Each stop takes a final"
+                    + " snapshot; only after a crash can it hold newer writes (docs/persistence.md says how to load it)");
+            return Optional.empty();
+        }
+        long before = appendOnlyFile.bytes();
+        try {
+            EmbeddedRedisServer started = launcher.launch(Optional.empty());
+            truncatedOnLoad = Math.max(0, before - appendOnlyFile.bytes());
+            loadedFrom = "the append-only file in " + dir;
+            LOG.info("Started from the append-only file in " + dir + ": it is the newest data (every write logged up"
+                    + " to the last stop or crash), newer than any snapshot generation"
+                    + (truncatedOnLoad == 0 ? "" : "; its tail was cut short by a crash: " + truncatedOnLoad
+                            + " bytes of a partial command were dropped (aof-load-truncated)"));
+            return Optional.of(started);
+        } catch (IOException e) {
+            if (!AppendOnlyFile.refusedTheFile(e)) {
+                throw e;
+            }
+            if (store.generations().isEmpty()) {
+                throw new PersistenceException("The append-only file in " + dir + " is damaged beyond what Redis"
+                        + " repairs at start, and no snapshot generation exists to fall back to. Nothing was started"
+                        + " or changed. Repair it with: redis-check-aof --fix " + dir.resolve(AppendOnlyFile.MANIFEST)
+                        + " (docs/persistence.md), or move the directory aside to start empty. Redis said: "
+                        + e.getMessage(), e);
+            }
+            skippedOnRestore.incrementAndGet();
+            Path aside = appendOnlyFile.setAside("damaged");
+            loadedFrom = "the append-only file was damaged beyond what Redis repairs at start and was moved to "
+                    + aside;
+            LOG.warning("The append-only file in " + dir + " cannot be loaded; moved to " + aside + " (repair it with"
+                    + " redis-check-aof --fix to recover writes newer than the newest generation). Falling back to"
+                    + " the newest snapshot generation. Redis said: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private EmbeddedRedisServer restoreGeneration(final Launcher launcher) throws IOException {
         List<StoredGeneration> candidates = store.generations();
         Optional<Long> lost = store.lostNewest();
         if (lost.isPresent() && settings.restoreOnStartup()) {
@@ -175,6 +304,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                     : PersistenceSettings.RESTORE_ON_STARTUP + "=false: starting empty; the " + candidates.size()
                             + " generation(s) in " + store.dataDir() + " stay until newer snapshots replace them");
             server = launcher.launch(Optional.empty());
+            loadedFrom = "an empty server";
             return server;
         }
         List<String> problems = new ArrayList<>();
@@ -184,6 +314,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                 EmbeddedRedisServer started = launcher.launch(Optional.of(file -> store.read(candidate, file)));
                 server = started;
                 restored = candidate.toInfo();
+                loadedFrom = "snapshot generation " + candidate.generation();
                 logRestored(candidate, started, start);
                 return started;
             } catch (WrongKeyException e) {
@@ -270,6 +401,152 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                 Optional.ofNullable(failingSince));
     }
 
+    @Override
+    public Optional<io.compozy.cache.api.AppendOnlyStatus> appendOnly() {
+        if (!settings.appendOnly()) {
+            return Optional.empty();
+        }
+        Map<String, String> info;
+        try {
+            info = serverInfo.get();
+        } catch (RuntimeException e) {
+            info = Map.of(); // Redis does not answer: the numbers read unknown
+        }
+        return Optional.of(AppendOnlyFile.status(settings, appendOnlyFile.directory(), loadedFrom, truncatedOnLoad,
+                info));
+    }
+
+    /** How {@link #appendOnly()} reads the running server's INFO persistence: through the adapter's client. */
+    public void readInfoWith(final java.util.function.Supplier<Map<String, String>> info) {
+        serverInfo = Objects.requireNonNull(info, "info");
+    }
+
+    @Override
+    public SnapshotInfo generation(final long generation) {
+        StoredGeneration stored = find(generation);
+        if (stored.encrypted() && !store.opens(stored)) {
+            throw new IllegalStateException(new WrongKeyException(generation, store.encrypting()).getMessage());
+        }
+        return stored.toInfo();
+    }
+
+    @Override
+    public void writeRdb(final long generation, final OutputStream out) throws IOException {
+        store.stream(find(generation), out);
+    }
+
+    /**
+     * Receives the upload into a private file in {@code data_dir}, reads all of it with redis-replicator
+     * ({@link RdbFile}) and only then stores it as a generation, on the snapshot thread like a snapshot.
+     */
+    @Override
+    public SnapshotInfo storeRdb(final InputStream rdb) throws IOException {
+        if (stopping.get()) {
+            throw new IllegalStateException("The Compozy cache is stopping");
+        }
+        long start = System.nanoTime();
+        Path upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
+                PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        try {
+            Files.copy(rdb, upload, StandardCopyOption.REPLACE_EXISTING);
+            RdbFile.Summary summary = RdbFile.inspect(upload);
+            SnapshotInfo info = awaitWork(submit(() -> {
+                StoredGeneration generation = store.write(upload, Instant.now(), summary.keys(), summary.redisVersion(),
+                        start);
+                store.verify(generation);
+                List<Long> deleted = store.prune(settings.retain());
+                LOG.info("Uploaded RDB stored as generation " + generation.generation() + ": " + summary.keys()
+                        + " keys, " + summary.bytes() + " bytes, RDB format " + summary.rdbVersion() + " written by Redis "
+                        + summary.redisVersion() + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
+                return generation.toInfo();
+            }));
+            return info;
+        } finally {
+            Files.deleteIfExists(upload);
+        }
+    }
+
+    /**
+     * On the snapshot thread: proves the generation readable, stops the server, starts it again on that
+     * generation (same port, same password), then snapshots the restored data so it is the newest generation.
+     * When Redis refuses the generation, the server starts again on the newest one that restores.
+     */
+    @Override
+    public SnapshotInfo restore(final long generation) {
+        if (stopping.get()) {
+            throw new IllegalStateException("The Compozy cache is stopping");
+        }
+        StoredGeneration chosen = find(generation);
+        return awaitWork(submit(() -> {
+            store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
+            EmbeddedRedisServer old = Objects.requireNonNull(server, "the embedded server has not started");
+            long start = System.nanoTime();
+            stoppedOnPurpose.add(old.pid());
+            old.close();
+            try {
+                server = EmbeddedRedisServer.startAgain(old, standalone, pump,
+                        Optional.of(file -> store.read(chosen, file)));
+            } catch (IOException | RuntimeException e) {
+                LOG.warning("Generation " + generation + " could not be restored (" + e.getMessage() + "); starting"
+                        + " the server again on the newest generation that restores");
+                restoreInto(data -> EmbeddedRedisServer.startAgain(old, standalone, pump, data));
+                replacedListener.accept(server);
+                throw new IllegalStateException("Generation " + generation + " could not be restored: "
+                        + e.getMessage() + ". The server runs again on generation "
+                        + (restored == null ? "none (empty)" : restored.generation()), e);
+            }
+            restored = chosen.toInfo();
+            replacedListener.accept(server);
+            logRestored(chosen, server, start);
+            return take();
+        }));
+    }
+
+    /**
+     * Tells {@code listener} about each server a {@link #restore} starts (on the snapshot thread), so the
+     * backend can watch it and report its pid.
+     */
+    public void onServerReplaced(final Consumer<EmbeddedRedisServer> listener) {
+        this.replacedListener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** Whether a restore stopped this server on purpose (its exit is no crash to recover from). */
+    public boolean stoppedOnPurpose(final EmbeddedRedisServer server) {
+        return stoppedOnPurpose.contains(server.pid());
+    }
+
+    private StoredGeneration find(final long generation) {
+        return store.generations().stream().filter(g -> g.generation() == generation).findFirst()
+                .orElseThrow(() -> new NoSuchElementException("Generation " + generation + " is not stored; GET"
+                        + " /api/admin/snapshots lists the stored ones"));
+    }
+
+    /**
+     * Waits for work on the snapshot thread: its runtime failures as they were thrown (they are written for
+     * callers), others as an IllegalStateException with their message. An interrupt stops the waiting only.
+     */
+    private static <T> T awaitWork(final Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting; the work continues in the background");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private <T> Future<T> submit(final java.util.concurrent.Callable<T> work) {
+        try {
+            return worker.submit(work);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("The Compozy cache has stopped", e);
+        }
+    }
+
     /** Waits for queued snapshot work, then closes the store. Never interrupts the snapshot thread. */
     @Override
     public void close() {
@@ -346,7 +623,20 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             var persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
             var about = redis.command(RedisCommands.INFO_SERVER);
             var memory = redis.command(RedisCommands.INFO_MEMORY);
-            redis.pipeline(bgsave, persistence, about, memory);
+            try {
+                redis.pipeline(bgsave, persistence, about, memory);
+            } catch (IOException e) {
+                if (!AppendOnlyFile.refusedForRewrite(e)) {
+                    throw e;
+                }
+                // An AOF rewrite (a fork too) runs: Redis forks one child at a time. Wait for it, then ask again.
+                AppendOnlyFile.awaitNoRewrite(redis, REWRITE_WAIT);
+                bgsave = redis.command(BGSAVE);
+                persistence = redis.command(RedisCommands.INFO_PERSISTENCE);
+                about = redis.command(RedisCommands.INFO_SERVER);
+                memory = redis.command(RedisCommands.INFO_MEMORY);
+                redis.pipeline(bgsave, persistence, about, memory);
+            }
             Instant takenAt = Instant.now();
             String started = bgsave.getPromise().join();
             if (!String.valueOf(started).startsWith("Background saving started")) {

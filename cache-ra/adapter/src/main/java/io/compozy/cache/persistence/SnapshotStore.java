@@ -134,6 +134,12 @@ final class SnapshotStore implements AutoCloseable {
         long deadline = System.nanoTime() + PREVIOUS_INSTANCE_WAIT.toNanos();
         boolean seenReleased = false;
         while (true) {
+            // Liberty starts a replaced RAR while the previous instance still stops (final snapshot, close).
+            // Wait for it without trying: every failed open leaks a thread (JE starts its environment's
+            // java.util.Timer before it finds je.lck taken, and never cancels it).
+            while (heldByThisProcess(dir) && System.nanoTime() < deadline && pause()) {
+                LOG.fine(() -> "waiting for the previous adapter instance in this server to release " + dir);
+            }
             SnapshotStore store = new SnapshotStore(dir, key.map(SnapshotCipher::new));
             try {
                 store.openEnvironment();
@@ -149,8 +155,6 @@ final class SnapshotStore implements AutoCloseable {
                     throw e;
                 }
                 seenReleased = !held;
-                // Liberty starts a replaced RAR while the previous instance still stops (final snapshot, close).
-                LOG.fine(() -> "waiting for the previous adapter instance in this server to release " + dir);
             }
         }
     }
@@ -462,6 +466,20 @@ final class SnapshotStore implements AutoCloseable {
         } finally {
             handles.readLock().unlock();
         }
+    }
+
+    /**
+     * Streams a generation's RDB bytes (decrypted) to {@code out}, checking every chunk's tag as it goes and
+     * the SHA-256 after the last chunk: on a mismatch the bytes written are not the generation, and the
+     * caller must discard them.
+     */
+    void stream(final StoredGeneration generation, final OutputStream out) throws IOException {
+        readInto(generation, Optional.of(out));
+    }
+
+    /** Whether the configured key (or none) opens the generation. */
+    boolean opens(final StoredGeneration generation) {
+        return !generation.encrypted() || cipher.isPresent() && cipher.get().matches(generation.keyCheck());
     }
 
     /** Reads a generation back without keeping it, to prove it restorable. */

@@ -109,7 +109,8 @@ class EmbeddedRestartTest {
         // A LinkageError is what a server exposing its own Netty gives Redisson: not an exception the
         // start expects, and it must still leave nothing open (the next start would wait 60 s for je.lck).
         List<Long> started = new CopyOnWriteArrayList<>();
-        assertThatThrownBy(() -> CacheBackend.startEmbedded(settings(true), PUMP, (uri, user, password, db) -> {
+        assertThatThrownBy(() -> CacheBackend.startEmbedded(settings(true), io.compozy.cache.config.ImportSettings.none(), PUMP,
+                (uri, user, password, db) -> {
             started.add(1L);
             throw new LinkageError("loader constraint violation (simulated)");
         })).isInstanceOf(LinkageError.class);

@@ -28,6 +28,33 @@ class PersistenceSettingsTest {
         assertThat(settings.restoreOnStartup()).isTrue();
         assertThat(settings.retain()).isEqualTo(3);
         assertThat(settings.encryptionKey()).isEmpty();
+        assertThat(settings.aof()).isEqualTo(PersistenceSettings.AppendFsync.OFF);
+    }
+
+    @Test
+    void theAppendOnlyFileLivesInDataDirAndOnlyWhilePersistenceIsOn() {
+        PersistenceSettings on = load(Map.of(PersistenceSettings.ENABLED, "true",
+                PersistenceSettings.DATA_DIR, dir.toString(), PersistenceSettings.AOF, "EverySec"));
+        assertThat(on.aof()).isEqualTo(PersistenceSettings.AppendFsync.EVERYSEC);
+        assertThat(on.appendOnlyHome()).contains(dir.resolve("redis"));
+        assertThat(load(Map.of(PersistenceSettings.ENABLED, "true", PersistenceSettings.DATA_DIR, dir.toString(),
+                PersistenceSettings.AOF, "always")).aof()).isEqualTo(PersistenceSettings.AppendFsync.ALWAYS);
+        // Persistence off writes nothing to disk, whatever the AOF key says.
+        PersistenceSettings off = load(Map.of(PersistenceSettings.AOF, "always"));
+        assertThat(off.appendOnly()).isFalse();
+        assertThat(off.appendOnlyHome()).isEmpty();
+        assertInvalid(Map.of(PersistenceSettings.AOF, "yes"), PersistenceSettings.AOF);
+    }
+
+    @Test
+    void anEncryptedStoreRefusesThePlaintextAppendOnlyFileNamingBothKeys() {
+        assertThatThrownBy(() -> load(Map.of(PersistenceSettings.ENABLED, "true", PersistenceSettings.DATA_DIR,
+                dir.toString(), PersistenceSettings.AOF, "everysec", PersistenceSettings.ENCRYPTION_KEY, KEY)))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining(PersistenceSettings.AOF).hasMessageContaining(PersistenceSettings.ENCRYPTION_KEY)
+                .hasMessageContaining("docs/security.md").message().doesNotContain(KEY);
+        assertThat(load(Map.of(PersistenceSettings.ENABLED, "true", PersistenceSettings.DATA_DIR, dir.toString(),
+                PersistenceSettings.AOF, "off", PersistenceSettings.ENCRYPTION_KEY, KEY)).keyBytes()).isPresent();
     }
 
     @Test

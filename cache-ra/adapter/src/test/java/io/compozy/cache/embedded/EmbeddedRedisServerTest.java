@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -30,6 +35,7 @@ class EmbeddedRedisServerTest {
     Path workDir;
 
     private EmbeddedRedisServer server;
+    private final List<RedissonClient> clients = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -39,21 +45,21 @@ class EmbeddedRedisServerTest {
 
     @AfterEach
     void stop() {
-        server.close();
+        try {
+            clients.forEach(RedissonClient::shutdown);
+        } finally {
+            server.close();
+        }
     }
 
     @Test
     void servesClientsThatKnowTheGeneratedPassword() {
         RedissonClient client = client(server.password().reveal());
-        try {
-            client.getBucket("k", StringCodec.INSTANCE).set("v");
-            assertThat(client.getBucket("k", StringCodec.INSTANCE).get()).isEqualTo("v");
-            var config = client.getRedisNodes(RedisNodes.SINGLE).getInstance().getConfig("maxmemory*");
-            assertThat(config).containsEntry("maxmemory", String.valueOf(64 * 1024 * 1024))
-                    .containsEntry("maxmemory-policy", "allkeys-lru");
-        } finally {
-            client.shutdown();
-        }
+        client.getBucket("k", StringCodec.INSTANCE).set("v");
+        assertThat(client.getBucket("k", StringCodec.INSTANCE).get()).isEqualTo("v");
+        var config = client.getRedisNodes(RedisNodes.SINGLE).getInstance().getConfig("maxmemory*");
+        assertThat(config).containsEntry("maxmemory", String.valueOf(64 * 1024 * 1024))
+                .containsEntry("maxmemory-policy", "allkeys-lru");
     }
 
     @Test
@@ -72,11 +78,13 @@ class EmbeddedRedisServerTest {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 1000);
         }
+        String password = server.password().reveal();
         try (Stream<Path> files = Files.walk(workDir)) {
+            // Every file is read (an unreadable one fails the test), as bytes: binary files count too.
             assertThat(files.filter(Files::isRegularFile)
-                    .filter(f -> !f.getFileName().toString().startsWith("redis-server-"))
-                    .map(EmbeddedRedisServerTest::read))
-                    .noneMatch(content -> content.contains(server.password().reveal()));
+                    .filter(f -> !f.getFileName().toString().startsWith("redis-server-")).toList())
+                    .isNotEmpty()
+                    .allSatisfy(file -> assertThat(read(file)).as(file.toString()).doesNotContain(password));
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(workDir))).isEqualTo("rwx------");
     }
@@ -120,14 +128,17 @@ class EmbeddedRedisServerTest {
         Config config = new Config();
         config.useSingleServer().setAddress("redis://127.0.0.1:" + server.port()).setPassword(password)
                 .setConnectionMinimumIdleSize(1).setConnectionPoolSize(2).setRetryAttempts(0);
-        return Redisson.create(config);
+        RedissonClient client = Redisson.create(config);
+        clients.add(client);
+        return client;
     }
 
+    /** The file's bytes as Latin-1 text: one char per byte, so any byte sequence (the password too) is found. */
     private static String read(final Path file) {
         try {
-            return Files.readString(file);
-        } catch (java.io.IOException e) {
-            return "";
+            return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + " to check it for the password", e);
         }
     }
 }

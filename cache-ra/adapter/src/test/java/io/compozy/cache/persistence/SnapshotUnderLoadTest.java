@@ -124,6 +124,7 @@ class SnapshotUnderLoadTest {
 
             AtomicBoolean probing = new AtomicBoolean(true);
             ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+            AtomicLong answeredDuringBgsave = new AtomicLong();
             CompletableFuture<Void> probe = CompletableFuture.runAsync(() -> {
                 try (ControlConnection client = connect(server)) {
                     for (int i = 0; probing.get(); i++) {
@@ -131,6 +132,10 @@ class SnapshotUnderLoadTest {
                         call(client, "SET", "probe:" + (i % 100), "x");
                         call(client, "GET", "key:" + (1 + i % total));
                         latencies.add(System.nanoTime() - t);
+                        // A blocking save could not answer this while it runs: only a forked one can.
+                        if ("1".equals(Standalone.persistenceInfo(client).get("rdb_bgsave_in_progress"))) {
+                            answeredDuringBgsave.incrementAndGet();
+                        }
                     }
                 }
             });
@@ -151,8 +156,9 @@ class SnapshotUnderLoadTest {
                     p99, max);
             // The count Redis recorded at the fork: the million plus whatever probe keys existed by then.
             assertThat(info.keys()).isBetween((long) total, total + 100L);
-            assertThat(sorted.length).as("the server kept answering").isGreaterThan(100);
-            assertThat(max).as("worst round trip (us) during the snapshot").isLessThan(1_000_000);
+            // Behaviour, not speed (durations are bench/run's): Redis answered while the child wrote the RDB.
+            assertThat(answeredDuringBgsave.get()).as("commands answered while the BGSAVE child was writing")
+                    .isPositive();
         }
         CacheSettings.Standalone again = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(again.persistence())) {

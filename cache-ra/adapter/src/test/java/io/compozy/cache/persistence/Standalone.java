@@ -71,6 +71,12 @@ final class Standalone {
         return (Long) call(redis, "DBSIZE");
     }
 
+    /** A redis-server of its own (as an external Redis), no persistence, in {@code workDir}; the caller closes it. */
+    static EmbeddedRedisServer startPlain(final Path workDir) throws IOException {
+        return EmbeddedRedisServer.start(CacheSettings.load(ConfigLookup.of(Map.of("redis.mode", "standalone",
+                CacheSettings.WORK_DIR, workDir.toString()))).standalone(), PUMP);
+    }
+
     /** Starts a server on exactly this generation of a store (bypassing the newest-first choice). */
     static EmbeddedRedisServer startOn(final SnapshotStore store, final StoredGeneration generation,
                                        final CacheSettings.Standalone settings) throws IOException {
@@ -98,6 +104,44 @@ final class Standalone {
                 default -> "?";
             };
             all.put(name, type + "=" + value);
+        }
+        return all;
+    }
+
+    /**
+     * Writes every data type Redis 7.0 stores: strings, hashes, lists, sets and sorted sets in both their
+     * compact and their big encodings, a stream with a consumer group and a pending entry, keys with an
+     * expiry in an hour and keys without. Key names start with {@code prefix}.
+     */
+    static void fillEveryType(final ControlConnection redis, final String prefix) {
+        call(redis, "SET", prefix + "string", "hello");
+        call(redis, "SET", prefix + "number", "12345");
+        call(redis, "HSET", prefix + "hash", "f1", "v1", "f2", "v2");
+        call(redis, "RPUSH", prefix + "list", "a", "b", "c", "a");
+        call(redis, "SADD", prefix + "set", "x", "y", "z");
+        call(redis, "SADD", prefix + "intset", "1", "2", "3");
+        call(redis, "ZADD", prefix + "zset", "1.5", "one", "2", "two");
+        call(redis, "XADD", prefix + "stream", "1-1", "field", "v1");
+        call(redis, "XADD", prefix + "stream", "2-1", "field", "v2");
+        call(redis, "XGROUP", "CREATE", prefix + "stream", "group", "0");
+        call(redis, "XREADGROUP", "GROUP", "group", "consumer", "COUNT", "1", "STREAMS", prefix + "stream", ">");
+        for (int i = 0; i < 300; i++) { // big enough for Redis's non-compact encodings
+            call(redis, "HSET", prefix + "bighash", "field" + i, "value" + i);
+            call(redis, "RPUSH", prefix + "biglist", "item" + i);
+            call(redis, "SADD", prefix + "bigset", "member" + i);
+            call(redis, "ZADD", prefix + "bigzset", Integer.toString(i), "member" + i);
+        }
+        call(redis, "SET", prefix + "ttl:string", "stays", "PX", "3600000");
+        call(redis, "HSET", prefix + "ttl:hash", "f", "v");
+        call(redis, "PEXPIRE", prefix + "ttl:hash", "3600000");
+    }
+
+    /** Every key's absolute expiry in Unix ms (PEXPIRETIME: -1 without one), which does not tick. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Long> expiries(final ControlConnection redis) {
+        Map<String, Long> all = new TreeMap<>();
+        for (Object key : (List<Object>) call(redis, "KEYS", "*")) {
+            all.put((String) key, (Long) call(redis, "PEXPIRETIME", (String) key));
         }
         return all;
     }

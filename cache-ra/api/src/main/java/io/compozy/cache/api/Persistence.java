@@ -1,6 +1,10 @@
 package io.compozy.cache.api;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 
 /**
@@ -25,4 +29,49 @@ public interface Persistence {
 
     /** Counters, the last snapshot and the configuration in effect. */
     PersistenceStatus status();
+
+    /** The append-only file's state, when the embedded server keeps one (docs/persistence.md). */
+    default Optional<AppendOnlyStatus> appendOnly() {
+        return Optional.empty();
+    }
+
+    /**
+     * One stored generation, checked to be readable with the configured key (nothing is read yet).
+     *
+     * @throws NoSuchElementException when it is not stored
+     * @throws IllegalStateException when the configured key cannot open it
+     */
+    SnapshotInfo generation(long generation);
+
+    /**
+     * Streams a generation as a standard RDB file (decrypted when encrypted) to {@code out}, checking every
+     * chunk and the recorded SHA-256 as it goes. When the check fails part-way an IOException ends the
+     * stream early: the bytes written are then not the generation, and must be discarded.
+     *
+     * @throws NoSuchElementException when it is not stored
+     */
+    void writeRdb(long generation, OutputStream out) throws IOException;
+
+    /**
+     * Stores an RDB file as a new generation, once all of it is read and checked (format version the
+     * embedded Redis loads, complete, checksum, database 0 only). Nothing is stored when it fails. Does not
+     * touch the live data: {@link #restore} does.
+     *
+     * @throws IllegalArgumentException when the file is not one the embedded Redis loads; the message says
+     *     what is wrong with it
+     * @throws IOException when reading {@code rdb} fails (the upload broke off)
+     */
+    SnapshotInfo storeRdb(InputStream rdb) throws IOException;
+
+    /**
+     * Replaces the live data with a stored generation: the embedded redis-server restarts on it, on the
+     * same port with the same password, so the one client reconnects by itself (commands fail for the
+     * moment it takes). Then a snapshot is taken, so the restored data is the newest generation.
+     *
+     * @return the snapshot taken of the restored data
+     * @throws NoSuchElementException when it is not stored
+     * @throws IllegalStateException when it cannot be restored (the server then runs on the newest generation
+     *     that restores, as after a crash); the message says why
+     */
+    SnapshotInfo restore(long generation);
 }

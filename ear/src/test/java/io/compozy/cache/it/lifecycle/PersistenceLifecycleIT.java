@@ -1,5 +1,6 @@
 package io.compozy.cache.it.lifecycle;
 
+import static io.compozy.cache.it.support.Api.expect;
 import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -25,7 +27,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,6 +43,14 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(ShippedServerPerTest.class)
 class PersistenceLifecycleIT {
 
+    /**
+     * The short lock of each cycle must still be alive when the stop's final snapshot is taken (so that
+     * its absence after the restart proves its expiry was kept, not that it never reached a snapshot) and
+     * must have expired when the next cycle looks. The stop's snapshot follows the write within a second
+     * or two; 10 s leaves a loaded machine five times that.
+     */
+    private static final Duration SHORT_LOCK_TTL = Duration.ofSeconds(10);
+
     @TempDir
     Path dataDir;
 
@@ -47,24 +59,37 @@ class PersistenceLifecycleIT {
     @BeforeEach
     void ownDataDirectory() {
         env.put("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
+        // Snapshots alone, as they behave with the append-only file off; AppendOnlyFileIT covers the AOF.
+        env.put("REDIS_STANDALONE_PERSISTENCE_AOF", "off");
     }
 
     @Test
     void threeGracefulRestartsKeepAccumulatingDataAndTtls() {
+        Instant[] shortLockSentAt = new Instant[3];
+        Instant[] shortLockTakenBy = new Instant[3];
         for (int cycle = 0; cycle < 3; cycle++) {
             LibertyProcess.start(env);
-            awaitReady();
+            JsonObject restored = awaitReady().getJsonObject("persistence").getJsonObject("restoredGeneration");
+            assertThat(restored == null).as("a generation was restored at start").isEqualTo(cycle > 0);
             for (int earlier = 0; earlier < cycle; earlier++) {
                 assertCycleData(earlier);
             }
             if (cycle > 0) {
-                // Taken before the previous stop with a 3 s TTL; more than 3 s have passed since.
-                assertThat(Api.post("locks/persist-short-" + (cycle - 1), "{\"ttlMs\":60000}").statusCode())
+                int previous = cycle - 1;
+                assertThat(Instant.parse(restored.getString("takenAt")))
+                        .as("the stop's snapshot was taken while the short lock was alive")
+                        .isBefore(shortLockSentAt[previous].plus(SHORT_LOCK_TTL));
+                Instant expired = shortLockTakenBy[previous].plus(SHORT_LOCK_TTL);
+                await().atMost(SHORT_LOCK_TTL.plusSeconds(5)).until(() -> Instant.now().isAfter(expired));
+                assertThat(Api.post("locks/persist-short-" + previous, "{\"ttlMs\":60000}").statusCode())
                         .as("an expired key is not brought back").isEqualTo(201);
-                assertThat(Api.post("locks/persist-long-" + (cycle - 1), "{\"ttlMs\":60000}").statusCode())
+                assertThat(Api.post("locks/persist-long-" + previous, "{\"ttlMs\":60000}").statusCode())
                         .as("a key with time left keeps its TTL").isEqualTo(409);
             }
             writeCycleData(cycle);
+            shortLockSentAt[cycle] = Instant.now();
+            expect(201, Api.post("locks/persist-short-" + cycle, "{\"ttlMs\":" + SHORT_LOCK_TTL.toMillis() + "}"));
+            shortLockTakenBy[cycle] = Instant.now();
             LibertyProcess.stop(); // snapshot_on_shutdown
         }
         LibertyProcess.start(env);
@@ -78,10 +103,10 @@ class PersistenceLifecycleIT {
     void afterAKillTheServerComesBackWithTheLastSnapshotAndNoOrphan() {
         LibertyProcess.start(env);
         long redisPid = awaitReady().getJsonObject("backend").getJsonNumber("pid").longValue();
-        Api.put("resources/persist/kill/before", "{\"v\":1}");
+        expect(200, Api.put("resources/persist/kill/before", "{\"v\":1}"));
         HttpResponse<String> snapshot = Api.adminPost("admin/snapshots", "");
         assertThat(snapshot.statusCode()).isEqualTo(201);
-        Api.put("resources/persist/kill/after", "{\"v\":2}");
+        expect(200, Api.put("resources/persist/kill/after", "{\"v\":2}"));
 
         LibertyProcess.kill();
         ProcessHandle redis = ProcessHandle.of(redisPid).orElse(null);
@@ -101,36 +126,50 @@ class PersistenceLifecycleIT {
         env.put("REDIS_STANDALONE_PERSISTENCE_SNAPSHOT_INTERVAL", "1s");
         LibertyProcess.start(env);
         awaitReady();
-        AtomicBoolean running = new AtomicBoolean(true);
+        // Set before the kill: from then on a failed request is the kill's doing, before it a real failure.
+        AtomicBoolean killing = new AtomicBoolean();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        List<AtomicInteger> writes = new ArrayList<>();
         ExecutorService writers = Executors.newFixedThreadPool(6);
-        List<Future<Integer>> work = new ArrayList<>();
+        List<Future<?>> work = new ArrayList<>();
         for (int w = 0; w < 3; w++) {
+            AtomicInteger casWrites = new AtomicInteger();
+            AtomicInteger appends = new AtomicInteger();
+            writes.add(casWrites);
+            writes.add(appends);
             String id = "r" + w;
-            work.add(writers.submit(() -> compareAndSetLoop(id, running)));
+            work.add(writers.submit(() -> compareAndSetLoop(id, killing, casWrites, failures)));
             String conversation = "persist-load-" + w;
-            work.add(writers.submit(() -> appendLoop(conversation, running)));
+            work.add(writers.submit(() -> appendLoop(conversation, killing, appends, failures)));
         }
-        String statusBefore = Api.get("admin/status").body();
+        // Every writer has written before the snapshots counted below begin, so each one is in them.
+        await().atMost(Duration.ofSeconds(60)).until(() -> !failures.isEmpty() || writes.stream().allMatch(n -> n.get() > 0));
+        assertThat(failures).as("requests that failed while the server was up").isEmpty();
+        JsonObject persistenceBefore = json(Api.get("admin/status")).getJsonObject("persistence");
+        int takenBefore = takenIn(persistenceBefore);
         // A status read that times out on a starved machine is retried: the wait is for the snapshots.
-        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> snapshotsTaken() >= 3 + takenIn(statusBefore));
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> snapshotsTaken() >= 3 + takenBefore);
+        killing.set(true);
         LibertyProcess.kill();
-        running.set(false);
-        int writes = 0;
-        for (Future<Integer> done : work) {
-            writes += done.get();
+        for (Future<?> done : work) {
+            done.get();
         }
         writers.shutdown();
-        assertThat(writes).as("the writers did run").isGreaterThan(20);
+        assertThat(failures).as("requests that failed while the server was up").isEmpty();
 
         LibertyProcess.start(env);
-        awaitReady();
+        JsonObject restored = awaitReady().getJsonObject("persistence").getJsonObject("restoredGeneration");
+        assertThat(restored).as("a generation was restored after the kill").isNotNull();
+        assertThat(restored.getInt("generation")).as("one of the generations taken while the writers ran")
+                .isGreaterThan(persistenceBefore.containsKey("lastSnapshot")
+                        ? persistenceBefore.getJsonObject("lastSnapshot").getInt("generation") : 0);
         for (int w = 0; w < 3; w++) {
-            HttpResponse<String> resource = Api.get("resources/persist/load/r" + w);
-            if (resource.statusCode() == 200) {
-                assertThat(resource.headers().firstValue("ETag")).contains("\"" + sha256(resource.body()) + "\"");
-            }
-            JsonObject metadata = json(Api.get("memory/persist-load-" + w + "/metadata"));
-            JsonObject messages = json(Api.get("memory/persist-load-" + w + "/messages"));
+            HttpResponse<String> resource = expect(200, Api.get("resources/persist/load/r" + w));
+            assertThat(resource.headers().firstValue("ETag")).as("the ETag of the bytes restored with it")
+                    .contains("\"" + sha256(resource.body()) + "\"");
+            JsonObject metadata = json(expect(200, Api.get("memory/persist-load-" + w + "/metadata")));
+            JsonObject messages = json(expect(200, Api.get("memory/persist-load-" + w + "/messages")));
+            assertThat(messages.getInt("total")).as("appends restored").isPositive();
             assertThat(metadata.getInt("message_count")).isEqualTo(messages.getInt("total"));
             assertThat(metadata.getInt("token_count")).isEqualTo(2 * messages.getInt("total"));
         }
@@ -141,7 +180,7 @@ class PersistenceLifecycleIT {
         env.put("REDIS_STANDALONE_PERSISTENCE_ENCRYPTION_KEY", randomKey());
         LibertyProcess.start(env);
         awaitReady();
-        Api.put("resources/persist/secret/doc", "{\"classified\":true}");
+        expect(200, Api.put("resources/persist/secret/doc", "{\"classified\":true}"));
         LibertyProcess.stop();
 
         String wrongKey = randomKey();
@@ -161,11 +200,11 @@ class PersistenceLifecycleIT {
     }
 
     private static void writeCycleData(final int cycle) {
-        Api.post("memory/persist-cycle-" + cycle + "/messages", "{\"messages\":[{\"c\":" + cycle + "},{\"c\":0}],\"tokens\":5}");
-        Api.put("resources/persist/cycle/c" + cycle, "{\"cycle\":" + cycle + "}");
-        Api.put("task-configs/persist-cycle-" + cycle, "{\"cycle\":" + cycle + "}");
-        Api.post("locks/persist-short-" + cycle, "{\"ttlMs\":3000}");
-        Api.post("locks/persist-long-" + cycle, "{\"ttlMs\":600000}");
+        expect(200, Api.post("memory/persist-cycle-" + cycle + "/messages",
+                "{\"messages\":[{\"c\":" + cycle + "},{\"c\":0}],\"tokens\":5}"));
+        expect(200, Api.put("resources/persist/cycle/c" + cycle, "{\"cycle\":" + cycle + "}"));
+        expect(200, Api.put("task-configs/persist-cycle-" + cycle, "{\"cycle\":" + cycle + "}"));
+        expect(201, Api.post("locks/persist-long-" + cycle, "{\"ttlMs\":600000}"));
     }
 
     private static void assertCycleData(final int cycle) {
@@ -176,39 +215,52 @@ class PersistenceLifecycleIT {
         assertThat(Api.get("task-configs/persist-cycle-" + cycle).body()).contains("\"cycle\":" + cycle);
     }
 
-    private static int compareAndSetLoop(final String id, final AtomicBoolean running) {
-        int writes = 0;
+    /** The only writer of its resource: every conditional PUT must succeed until the kill. */
+    private static void compareAndSetLoop(final String id, final AtomicBoolean killing, final AtomicInteger writes,
+            final List<String> failures) {
         String path = "resources/persist/load/" + id;
-        while (running.get()) {
+        while (!killing.get()) {
             try {
                 HttpResponse<String> current = Api.get(path);
+                int n = writes.get();
                 HttpRequest.Builder put = Api.request(path).header("Content-Type", "application/json")
-                        .PUT(HttpRequest.BodyPublishers.ofString("{\"n\":" + writes + ",\"pad\":\"" + "p".repeat(writes % 50) + "\"}"));
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"n\":" + n + ",\"pad\":\"" + "p".repeat(n % 50) + "\"}"));
                 put = current.statusCode() == 200 ? put.header("If-Match", current.headers().firstValue("ETag").orElseThrow())
                         : put.header("If-None-Match", "*");
-                if (Api.send(put).statusCode() == 200) {
-                    writes++;
+                HttpResponse<String> answer = Api.send(put);
+                if (answer.statusCode() == 200) {
+                    writes.incrementAndGet();
+                } else if (!killing.get()) {
+                    failures.add("PUT " + path + " (after a GET answering " + current.statusCode() + "): "
+                            + answer.statusCode() + " " + answer.body());
                 }
-            } catch (RuntimeException serverGone) {
-                return writes;
+            } catch (RuntimeException e) {
+                if (!killing.get()) {
+                    failures.add("PUT " + path + ": " + e);
+                }
+                return;
             }
         }
-        return writes;
     }
 
-    private static int appendLoop(final String conversation, final AtomicBoolean running) {
-        int writes = 0;
-        while (running.get()) {
+    private static void appendLoop(final String conversation, final AtomicBoolean killing, final AtomicInteger writes,
+            final List<String> failures) {
+        String path = "memory/" + conversation + "/messages";
+        while (!killing.get()) {
             try {
-                if (Api.post("memory/" + conversation + "/messages", "{\"messages\":[{\"n\":" + writes + "}],\"tokens\":2}")
-                        .statusCode() == 200) {
-                    writes++;
+                HttpResponse<String> answer = Api.post(path, "{\"messages\":[{\"n\":" + writes.get() + "}],\"tokens\":2}");
+                if (answer.statusCode() == 200) {
+                    writes.incrementAndGet();
+                } else if (!killing.get()) {
+                    failures.add("POST " + path + ": " + answer.statusCode() + " " + answer.body());
                 }
-            } catch (RuntimeException serverGone) {
-                return writes;
+            } catch (RuntimeException e) {
+                if (!killing.get()) {
+                    failures.add("POST " + path + ": " + e);
+                }
+                return;
             }
         }
-        return writes;
     }
 
     private static JsonObject awaitReady() {
@@ -218,11 +270,11 @@ class PersistenceLifecycleIT {
     }
 
     private static int snapshotsTaken() {
-        return takenIn(Api.get("admin/status").body());
+        return takenIn(json(Api.get("admin/status")).getJsonObject("persistence"));
     }
 
-    private static int takenIn(final String status) {
-        JsonValue taken = json(status).getJsonObject("persistence").get("snapshotsTaken");
+    private static int takenIn(final JsonObject persistence) {
+        JsonValue taken = persistence.get("snapshotsTaken");
         return taken == null ? 0 : Integer.parseInt(taken.toString());
     }
 

@@ -146,6 +146,7 @@ class ServerLifecycleIT {
 
         LibertyProcess.start(Map.of("REDIS_PASSWORD", unusedPassword,
                 "REDIS_STANDALONE_PERSISTENCE_ENCRYPTION_KEY", encryptionKey,
+                "REDIS_STANDALONE_PERSISTENCE_AOF", "off", // the AOF is plaintext: refused with a key
                 "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
                 "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
         assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");
@@ -157,9 +158,13 @@ class ServerLifecycleIT {
 
         try (EmbeddedRedisServer redis = TestRedis.startEmbedded()) {
             String password = redis.password().reveal();
+            // The empty Redis gets the encrypted standalone data, imported with its key (docs/migration.md).
             LibertyProcess.start(Map.of("REDIS_MODE", "distributed",
-                    "REDIS_ADDR", "redis://" + redis.host() + ":" + redis.port() + "/0", "REDIS_PASSWORD", password));
+                    "REDIS_ADDR", "redis://" + redis.host() + ":" + redis.port() + "/0", "REDIS_PASSWORD", password,
+                    "REDIS_DISTRIBUTED_IMPORT_DATA_DIR", dataDir.toString(),
+                    "REDIS_DISTRIBUTED_IMPORT_ENCRYPTION_KEY", encryptionKey));
             assertThat(readyStatus().getString("mode")).isEqualTo("distributed");
+            assertThat(logs()).contains("Imported generation");
             exerciseAndCollect(outputs);
             LibertyProcess.stop();
             String everything = String.join("\n", outputs) + "\n" + logs();
@@ -170,8 +175,8 @@ class ServerLifecycleIT {
         }
     }
 
-    /** REST operations on every kind of store, then the status, metrics and health outputs. */
-    private static void exerciseAndCollect(final List<String> outputs) {
+    /** REST operations on every kind of store, then the status, metrics and health outputs (also used by TlsIT). */
+    static void exerciseAndCollect(final List<String> outputs) {
         String id = UUID.randomUUID().toString();
         assertThat(Api.post("memory/secrets-" + id + "/messages", "{\"messages\":[{\"t\":1}],\"tokens\":1}").statusCode())
                 .isEqualTo(200);
@@ -188,7 +193,7 @@ class ServerLifecycleIT {
     }
 
     /** Every file under the server's logs directory: messages, console, trace and FFDC files. */
-    private static String logs() throws IOException {
+    static String logs() throws IOException {
         StringBuilder all = new StringBuilder();
         try (Stream<Path> files = Files.walk(TestServer.serverDir().resolve("logs"))) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
@@ -202,7 +207,7 @@ class ServerLifecycleIT {
      * The adapter's reason is in messages.log, and the application answers 503 pointing there
      * instead of failing obscurely.
      */
-    private static String assertStartFailure(final String expected) {
+    static String assertStartFailure(final String expected) {
         await().atMost(Duration.ofSeconds(60)).until(() -> LibertyProcess.messages().contains(expected));
         assertThat(LibertyProcess.messages()).contains("Compozy cache did not start: " + expected);
         var response = LibertyProcess.awaitDeployed("/api/admin/status");
@@ -222,7 +227,7 @@ class ServerLifecycleIT {
         return LibertyProcess.messages();
     }
 
-    private static JsonObject readyStatus() {
+    static JsonObject readyStatus() {
         var response = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> LibertyProcess.get("/api/admin/status"), r -> r.statusCode() == 200);
         return Json.createReader(new StringReader(response.body())).readObject();

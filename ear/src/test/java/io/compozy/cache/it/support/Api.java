@@ -55,6 +55,18 @@ public final class Api {
         return send(AdminCredentials.authorize(request(path)).GET());
     }
 
+    /**
+     * {@code response} when it has {@code status}; otherwise an AssertionError naming the request, the
+     * status and the body. For set-up steps, whose failure would otherwise surface later as a wrong reason.
+     */
+    public static HttpResponse<String> expect(final int status, final HttpResponse<String> response) {
+        if (response.statusCode() != status) {
+            throw new AssertionError(response.request().method() + " " + response.uri() + " answered "
+                    + response.statusCode() + ", expected " + status + ": " + response.body());
+        }
+        return response;
+    }
+
     public static HttpResponse<String> send(final HttpRequest.Builder request) {
         try {
             return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -43,6 +43,20 @@ public final class LibertyProcess {
                 .redirectErrorStream(true), "stop");
     }
 
+    /** Stops the server if its JVM runs (a test that killed it leaves nothing to stop). */
+    public static void stopIfRunning() {
+        if (jvmPid().flatMap(ProcessHandle::of).isPresent()) {
+            stop();
+        }
+    }
+
+    /** One check of {@code /health/ready}, by name: {@code {"name","status","data"}}. */
+    public static jakarta.json.JsonObject readinessCheck(final String name) {
+        return Api.json(get("/health/ready").body()).getJsonArray("checks").stream()
+                .map(jakarta.json.JsonValue::asJsonObject).filter(c -> c.getString("name").equals(name))
+                .findFirst().orElseThrow(() -> new AssertionError("no readiness check named " + name));
+    }
+
     /** SIGKILL of the server's JVM, by the PID Liberty recorded; returns once the JVM is gone. */
     public static void kill() {
         long pid = jvmPid().orElseThrow(() -> new IllegalStateException("the server is not running"));

@@ -1,5 +1,6 @@
 package io.compozy.cache.web.admin;
 
+import io.compozy.cache.api.AppendOnlyStatus;
 import io.compozy.cache.api.PersistenceStatus;
 import io.compozy.cache.api.SnapshotInfo;
 import jakarta.json.Json;
@@ -47,5 +48,23 @@ final class SnapshotJson {
         s.lastFailure().ifPresent(failure -> json.add("lastFailure", failure));
         s.restoredGeneration().ifPresent(restored -> json.add("restoredGeneration", generation(restored)));
         return json.build();
+    }
+
+    /** The append-only file's state, Redis's numbers included ({@code -1} / {@code unknown} when it did not answer). */
+    static JsonObject appendOnly(final AppendOnlyStatus aof) {
+        return Json.createObjectBuilder()
+                .add("fsync", aof.fsync())
+                .add("directory", aof.directory())
+                .add("loadedFrom", aof.loadedFrom())
+                .add("truncatedBytesOnLoad", aof.truncatedBytesOnLoad())
+                .add("enabled", aof.enabled())
+                .add("sizeBytes", aof.sizeBytes())
+                .add("rewriteInProgress", aof.rewriteInProgress())
+                .add("rewrites", aof.rewrites())
+                .add("lastRewriteSeconds", aof.lastRewriteSeconds())
+                .add("lastRewriteStatus", aof.lastRewriteStatus())
+                .add("lastWriteStatus", aof.lastWriteStatus())
+                .add("delayedFsyncs", aof.delayedFsyncs())
+                .build();
     }
 }

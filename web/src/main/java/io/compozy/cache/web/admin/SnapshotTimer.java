@@ -13,6 +13,8 @@ import jakarta.ejb.Timeout;
 import jakarta.ejb.Timer;
 import jakarta.ejb.TimerConfig;
 import jakarta.ejb.TimerService;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,10 +26,16 @@ import java.util.logging.Logger;
  * programmatic and non-persistent: it needs no datasource and lives exactly as long as the application.
  * The adapter does the work on its own thread and skips (and counts) a tick that finds a snapshot still
  * running; bean-managed concurrency lets such a tick reach it instead of queueing on a container lock.
+ *
+ * <p>No JTA transaction: nothing here is transactional (Redis and JE are not XA resources), and every
+ * container transaction arms a timeout alarm on Liberty's transaction manager, whose scheduler adds a
+ * thread ({@code pool-N-thread-M}) per alarm up to ten; with the default REQUIRED each tick and each
+ * start or stop of this bean did.
  */
 @Singleton
 @Startup
 @ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
 public class SnapshotTimer {
 
     private static final Logger LOG = Logger.getLogger(SnapshotTimer.class.getName());

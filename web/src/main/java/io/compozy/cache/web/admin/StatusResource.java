@@ -60,7 +60,15 @@ public class StatusResource {
                 .add("backend", backend)
                 .add("topology", topology(connection.topology()))
                 .add("ping", connection.ping() ? "ok" : "failed")
-                .add("persistence", SnapshotJson.status(connection.persistence().map(Persistence::status)))
+                .add("persistence", persistence(connection))
                 .build();
+    }
+
+    /** The snapshots' state, with the append-only file's when the embedded server keeps one. */
+    private static JsonObject persistence(final CacheConnection connection) {
+        JsonObject snapshots = SnapshotJson.status(connection.persistence().map(Persistence::status));
+        return connection.persistence().flatMap(Persistence::appendOnly)
+                .map(aof -> Json.createObjectBuilder(snapshots).add("appendOnly", SnapshotJson.appendOnly(aof)).build())
+                .orElse(snapshots);
     }
 }

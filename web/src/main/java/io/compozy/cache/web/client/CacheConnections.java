@@ -2,6 +2,7 @@ package io.compozy.cache.web.client;
 
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.CacheConnectionFactory;
+import io.compozy.cache.api.StartFailure;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.resource.ResourceException;
@@ -35,6 +36,11 @@ public class CacheConnections {
             return InitialContext.doLookup(CacheConnectionFactory.JNDI_NAME);
         } catch (NamingException e) {
             // Liberty binds the factory only once the adapter has started, and retries the start at each lookup.
+            var reason = StartFailure.reason();
+            if (reason.isPresent()) {
+                throw new CacheUnavailableException("The cache is not available: Compozy cache did not start: "
+                        + reason.get(), e);
+            }
             throw new CacheUnavailableException("The cache is not available: the Compozy cache resource adapter"
                     + " has not started, so nothing is bound at " + CacheConnectionFactory.JNDI_NAME
                     + ". The server log (messages.log) gives the reason on a line starting 'Compozy cache did not"

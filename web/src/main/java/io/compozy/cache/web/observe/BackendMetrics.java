@@ -1,5 +1,6 @@
 package io.compozy.cache.web.observe;
 
+import io.compozy.cache.api.AppendOnlyStatus;
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
@@ -55,6 +56,14 @@ public class BackendMetrics {
     static final String RESTORE_FALLBACKS = "compozy_standalone_restore_fallbacks_total";
     static final String LAST_SNAPSHOT_AGE = "compozy_standalone_last_snapshot_age_seconds";
     static final String EMBEDDED_RESTARTS = "compozy_standalone_embedded_restarts_total";
+    static final String AOF_ENABLED = "compozy_standalone_aof_enabled";
+    static final String AOF_SIZE = "compozy_standalone_aof_size_bytes";
+    static final String AOF_LAST_WRITE_OK = "compozy_standalone_aof_last_write_ok";
+    static final String AOF_LAST_REWRITE_OK = "compozy_standalone_aof_last_rewrite_ok";
+    static final String AOF_REWRITE_IN_PROGRESS = "compozy_standalone_aof_rewrite_in_progress";
+    static final String AOF_LAST_REWRITE_DURATION = "compozy_standalone_aof_last_rewrite_duration_seconds";
+    static final String AOF_REWRITES = "compozy_standalone_aof_rewrites_total";
+    static final String AOF_DELAYED_FSYNCS = "compozy_standalone_aof_delayed_fsync_total";
     static final String NOTIFICATION_DROPS = "compozy_cache_notification_drops_total";
     static final String MEMORY_USED = "compozy_cache_memory_used_bytes";
     static final String MEMORY_LIMIT = "compozy_cache_memory_limit_bytes";
@@ -77,6 +86,7 @@ public class BackendMetrics {
     private Counter failovers;
     private long failoversSeen;
     private PersistenceMeters persistence;
+    private AppendOnlyMeters appendOnly;
     private volatile double usedMemory = Double.NaN;
     private volatile double memoryLimit = Double.NaN;
 
@@ -148,6 +158,9 @@ public class BackendMetrics {
             if (persistence != null) {
                 connection.persistence().ifPresent(persistence::update);
             }
+            if (appendOnly != null) {
+                connection.persistence().flatMap(Persistence::appendOnly).ifPresent(appendOnly::update);
+            }
             return null;
         });
         long dropped = DeliveryQueue.droppedEverywhere();
@@ -170,6 +183,7 @@ public class BackendMetrics {
                     .withDescription("Restarts of the embedded redis-server after it died").build());
         }
         found.ifPresent(p -> persistence = new PersistenceMeters(p));
+        found.flatMap(Persistence::appendOnly).ifPresent(aof -> appendOnly = new AppendOnlyMeters(aof));
     }
 
     /** INFO memory of the one node, the Sentinel master, or (Cluster) the sums over the masters. */
@@ -279,6 +293,59 @@ public class BackendMetrics {
             List<SnapshotInfo> recent = persistence.generations().stream()
                     .filter(info -> info.generation() <= newest).limit(count).toList();
             recent.forEach(info -> duration.update(Duration.ofMillis(info.durationMillis())));
+        }
+    }
+
+    /** The append-only file: Redis's INFO persistence numbers, as gauges and counters. */
+    private final class AppendOnlyMeters {
+        private final Counter rewrites;
+        private final Counter delayedFsyncs;
+        private volatile AppendOnlyStatus last;
+        private long rewritesSeen;
+        private long delayedSeen;
+
+        AppendOnlyMeters(final AppendOnlyStatus first) {
+            last = first;
+            gauge(AOF_ENABLED, "1 while Redis logs every write to the append-only file", () -> flag(last.enabled()));
+            gauge(AOF_SIZE, "Size of the append-only file (aof_current_size)", () -> known(last.sizeBytes()));
+            gauge(AOF_LAST_WRITE_OK, "0 while Redis cannot append (a full disk): it refuses writes meanwhile",
+                    () -> flag(last.writing()));
+            gauge(AOF_LAST_REWRITE_OK, "0 when the last rewrite of the append-only file failed",
+                    () -> flag("ok".equals(last.lastRewriteStatus())));
+            gauge(AOF_REWRITE_IN_PROGRESS, "1 while the append-only file is being rewritten",
+                    () -> flag(last.rewriteInProgress()));
+            gauge(AOF_LAST_REWRITE_DURATION, "How long the last rewrite of the append-only file took",
+                    () -> known(last.lastRewriteSeconds()));
+            rewrites = registry.counter(Metadata.builder().withName(AOF_REWRITES)
+                    .withDescription("Rewrites of the append-only file").build());
+            delayedFsyncs = registry.counter(Metadata.builder().withName(AOF_DELAYED_FSYNCS)
+                    .withDescription("Writes that waited for a slow fsync of the append-only file").build());
+            update(first);
+        }
+
+        private void gauge(final String name, final String description, final java.util.function.Supplier<Double> value) {
+            registry.gauge(Metadata.builder().withName(name).withDescription(description).build(), value::get);
+        }
+
+        /** Redis counts from zero again after a restart of the embedded server: count only the growth. */
+        void update(final AppendOnlyStatus status) {
+            last = status;
+            if (status.rewrites() >= 0) {
+                advance(rewrites, status.rewrites() - (status.rewrites() < rewritesSeen ? 0 : rewritesSeen));
+                rewritesSeen = status.rewrites();
+            }
+            if (status.delayedFsyncs() >= 0) {
+                advance(delayedFsyncs, status.delayedFsyncs() - (status.delayedFsyncs() < delayedSeen ? 0 : delayedSeen));
+                delayedSeen = status.delayedFsyncs();
+            }
+        }
+
+        private static double flag(final boolean on) {
+            return on ? 1 : 0;
+        }
+
+        private static double known(final long value) {
+            return value < 0 ? Double.NaN : value;
         }
     }
 }

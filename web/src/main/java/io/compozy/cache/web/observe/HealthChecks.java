@@ -1,5 +1,6 @@
 package io.compozy.cache.web.observe;
 
+import io.compozy.cache.api.AppendOnlyStatus;
 import io.compozy.cache.api.BackendInfo;
 import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.api.CacheConnection;
@@ -85,7 +86,10 @@ public class HealthChecks {
             if (persistence.isEmpty()) {
                 return response.up().withData("persistence", "off").build();
             }
-            return persistenceState(response, persistence.get().status(), Instant.now(), snapshotFailureThreshold);
+            Optional<AppendOnlyStatus> aof = persistence.get().appendOnly();
+            aof.ifPresent(file -> appendOnlyState(response, file));
+            return persistenceState(response, persistence.get().status(), Instant.now(), snapshotFailureThreshold,
+                    aof.map(HealthChecks::appendOnlyOk).orElse(true));
         };
     }
 
@@ -150,12 +154,35 @@ public class HealthChecks {
         return info;
     }
 
+    /**
+     * The append-only file's part of the persistence check: {@code aof_state} is {@code degraded} while Redis
+     * cannot append (a full disk; it refuses writes meanwhile), which stays UP: reads work, and writes come
+     * back by themselves once there is room, so taking the server out of rotation would only add failures.
+     */
+    static void appendOnlyState(final HealthCheckResponseBuilder response, final AppendOnlyStatus aof) {
+        response.withData("aof", aof.fsync())
+                .withData("aof_state", appendOnlyOk(aof) ? "ok" : "degraded")
+                .withData("aof_last_write_status", aof.lastWriteStatus())
+                .withData("aof_last_rewrite_status", aof.lastRewriteStatus())
+                .withData("aof_size_bytes", aof.sizeBytes());
+    }
+
+    private static boolean appendOnlyOk(final AppendOnlyStatus aof) {
+        return aof.writing() && !"err".equals(aof.lastRewriteStatus());
+    }
+
     /** The persistence check's answer for {@code status} at {@code now}. */
     static HealthCheckResponse persistenceState(final HealthCheckResponseBuilder response,
             final PersistenceStatus status, final Instant now, final Duration threshold) {
+        return persistenceState(response, status, now, threshold, true);
+    }
+
+    /** As above; an append-only file that cannot be written makes an ok state {@code degraded}. */
+    static HealthCheckResponse persistenceState(final HealthCheckResponseBuilder response,
+            final PersistenceStatus status, final Instant now, final Duration threshold, final boolean aofOk) {
         SnapshotHealth health = SnapshotHealth.of(status, now, threshold);
         response.withData("persistence", "on")
-                .withData("state", health.state())
+                .withData("state", "ok".equals(health.state()) && !aofOk ? "degraded" : health.state())
                 .withData("snapshots_taken", status.snapshotsTaken())
                 .withData("snapshots_failed", status.snapshotsFailed())
                 .withData("failure_threshold_seconds", threshold.toSeconds());

@@ -2,6 +2,7 @@ package io.compozy.cache.web.rest;
 
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
 import java.io.FilterInputStream;
@@ -37,12 +38,22 @@ public class BodySizeLimit implements ContainerRequestFilter {
 
     @Override
     public void filter(final ContainerRequestContext request) {
+        if (isRdbUpload(request)) {
+            return; // an RDB file, as big as the data: streamed to disk by the endpoint, never buffered
+        }
         if (request.getLength() > maxBytes) {
             throw tooLarge();
         }
         if (request.hasEntity()) {
             request.setEntityStream(new LimitedStream(request.getEntityStream()));
         }
+    }
+
+    /** {@code POST /api/admin/snapshots} with an octet-stream body (docs/api.md). */
+    static boolean isRdbUpload(final ContainerRequestContext request) {
+        String path = request.getUriInfo().getPath();
+        return "POST".equals(request.getMethod()) && "admin/snapshots".equals(path.replaceAll("^/+|/+$", ""))
+                && MediaType.APPLICATION_OCTET_STREAM_TYPE.isCompatible(request.getMediaType());
     }
 
     private ApiProblem tooLarge() {

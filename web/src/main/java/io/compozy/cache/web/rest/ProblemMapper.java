@@ -1,7 +1,9 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.client.CacheConnections;
 import io.compozy.cache.web.client.CacheUnavailableException;
 import io.compozy.cache.web.store.StoreException;
+import jakarta.enterprise.inject.spi.CDI;
 import jakarta.json.Json;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -26,6 +28,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     public static final String PROBLEM_JSON = "application/problem+json";
     static final String TYPE_PREFIX = "urn:compozy:cache:problem:";
+    /** A key no store uses, deleted (a no-op) to learn why Redis refused a transaction's writes. */
+    static final String DISK_PROBE_KEY = "compozy:cache:disk-probe";
 
     @Override
     public Response toResponse(final Throwable failure) {
@@ -43,6 +47,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             // The adapter did not start or stopped: its reason names the key or address, never a secret.
             return problem(503, "cache-unavailable", "Cache unavailable", unavailable.get().getMessage());
         }
+        Optional<String> cannotPersist = causeOfType(failure, RedisException.class).flatMap(ProblemMapper::cannotPersist);
+        if (cannotPersist.isPresent()) {
+            // A full or failing disk under Redis's AOF or RDB: Redis refuses writes, serves reads, and takes
+            // writes again by itself once it can write to disk.
+            LOG.warning("Redis refused a write because it cannot persist: " + cannotPersist.get());
+            return problem(503, "backend-cannot-persist", "Cache cannot persist writes", "Redis refuses writes"
+                    + " until it can write to its disk again (Redis said: " + cannotPersist.get() + "). Nothing"
+                    + " acknowledged was lost and reads keep working; writes resume by themselves once the disk"
+                    + " has room. See GET /api/admin/status and docs/reliability.md");
+        }
         // Also wrapped (a store adds context; a failover surfaces as timeouts, CLUSTERDOWN, READONLY...).
         if (causeOfType(failure, RedisException.class).isPresent()) {
             LOG.log(Level.WARNING, "the cache backend failed a request", failure);
@@ -53,6 +67,47 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         LOG.log(Level.SEVERE, "unexpected failure, incident " + incident, failure);
         return problem(500, "internal-error", "Internal error",
                 "An unexpected error occurred; the server log has the details under incident " + incident);
+    }
+
+    /**
+     * Why Redis refused a write when it cannot persist it: its MISCONF reply (a command, or a script's
+     * error); a MULTI/EXEC answers only EXECABORT, so Redis is then asked again with a harmless write.
+     */
+    private static Optional<String> cannotPersist(final RedisException e) {
+        Optional<String> misconf = misconf(e);
+        if (misconf.isPresent() || !String.valueOf(e.getMessage()).startsWith("EXECABORT")) {
+            return misconf;
+        }
+        // Ask Redis again with a write that changes nothing (DEL of a key nobody uses): refused, it says why.
+        try {
+            CDI.current().select(CacheConnections.class).get()
+                    .call(connection -> connection.getBucket(DISK_PROBE_KEY).delete());
+            return Optional.empty();
+        } catch (RedisException probe) {
+            return misconf(probe);
+        } catch (RuntimeException noContainer) {
+            return Optional.empty(); // no container (a unit test) or no answer: the plain backend problem
+        }
+    }
+
+    /**
+     * Redis's MISCONF reply in its own words, without what Redisson appends (the channel and the command
+     * with its arguments, which may be a caller's data) or a script's location.
+     */
+    static Optional<String> misconf(final RedisException e) {
+        String message = String.valueOf(e.getMessage());
+        int start = message.indexOf("MISCONF ");
+        if (start < 0) {
+            return Optional.empty();
+        }
+        String words = message.substring(start + "MISCONF ".length());
+        for (String context : new String[] {". channel: ", " script: ", " channel: "}) {
+            int at = words.indexOf(context);
+            if (at >= 0) {
+                words = words.substring(0, at);
+            }
+        }
+        return Optional.of(words);
     }
 
     /** CDI wraps a producer's failure; look through the causes for one written for callers. */

@@ -1,5 +1,5 @@
 /**
- * The domain stores of {@code shared/spec/stores.md}, one package per store.
+ * The domain stores of {@code docs/stores.md}, one package per store.
  *
  * <p>Every store is an {@code @ApplicationScoped} bean holding the one injected {@code RedissonClient};
  * none knows whether it talks to the embedded redis-server or an external Redis. Every call uses

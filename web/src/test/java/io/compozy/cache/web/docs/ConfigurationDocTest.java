@@ -3,8 +3,10 @@ package io.compozy.cache.web.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.ModeResolver;
 import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.config.TopologySettings;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * defines is in the table, with the default its code gives and the right environment variable, every
  * key in the table exists in the code, and the shipped server.xml's values appear in the table.
  *
- * <p>Keys are the adapter's {@code CacheSettings}/{@code PersistenceSettings} constants, the
+ * <p>Keys are the adapter's {@code CacheSettings}/{@code PersistenceSettings}/{@code TlsSettings} constants, the
  * {@code ModeResolver} keys, and every {@code public static final String ..._KEY} of the web application
  * (stores, REST, workflows, metrics, health): a new key there fails this test until it is documented.
  */
@@ -121,7 +123,8 @@ class ConfigurationDocTest {
     /** Every key the code defines, with the default the code gives it when it has one. */
     static Map<String, Optional<String>> codeKeys() throws Exception {
         Map<String, Optional<String>> keys = new TreeMap<>();
-        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, TopologySettings.class)) {
+        for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, TlsSettings.class,
+                ImportSettings.class, TopologySettings.class)) {
             for (Field field : type.getDeclaredFields()) {
                 if (isConstant(field) && Modifier.isPublic(field.getModifiers()) && field.getType() == String.class
                         && KEY_VALUE.matcher((String) field.get(null)).matches() && ((String) field.get(null)).contains(".")) {

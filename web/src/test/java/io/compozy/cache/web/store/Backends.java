@@ -11,8 +11,8 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Gives the contracts their backend: {@code @OnEmbedded}, {@code @OnExternal}, {@code @OnCluster} or
- * {@code @OnSentinel} on a test class makes
+ * Gives the contracts their backend: {@code @OnEmbedded}, {@code @OnExternal}, {@code @OnTls}, {@code @OnCluster}
+ * or {@code @OnSentinel} on a test class makes
  * a {@link TestBackend} parameter resolve to that backend, started once per test run and closed at its end.
  */
 public final class Backends {
@@ -53,6 +53,18 @@ public final class Backends {
     static final class SentinelResolver extends Resolver {
         SentinelResolver() {
             super("sentinel", TestBackend.Topology::sentinel);
+        }
+    }
+
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ExtendWith(TlsResolver.class)
+    public @interface OnTls {
+    }
+
+    static final class TlsResolver extends Resolver {
+        TlsResolver() {
+            super("tls", TestBackend.Tls::new);
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** stores.md, "Execution event stream". */
+/** docs/stores.md, "Execution event stream". */
 public abstract class ExecutionEventStreamContract extends StoreContract {
 
     private ExecutionEventStream stream;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "MCP definition store". */
+/** docs/stores.md, "MCP definition store". */
 public abstract class McpDefinitionStoreContract extends StoreContract {
 
     private McpDefinitionStore mcps;

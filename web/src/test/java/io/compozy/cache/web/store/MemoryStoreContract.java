@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "Memory store", including its reference cases. */
+/** docs/stores.md, "Memory store", including its reference cases. */
 public abstract class MemoryStoreContract extends StoreContract {
 
     private MemoryStore memory;

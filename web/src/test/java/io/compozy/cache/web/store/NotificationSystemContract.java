@@ -27,7 +27,7 @@ import org.redisson.client.protocol.RedisCommands;
 import org.redisson.client.protocol.RedisStrictCommand;
 import org.redisson.command.CommandAsyncExecutor;
 
-/** stores.md, "Notification system". */
+/** docs/stores.md, "Notification system". */
 public abstract class NotificationSystemContract extends StoreContract {
 
     private NotificationSystem notifications;

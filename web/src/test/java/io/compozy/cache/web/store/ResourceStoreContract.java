@@ -29,7 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "Resource store". */
+/** docs/stores.md, "Resource store". */
 public abstract class ResourceStoreContract extends StoreContract {
 
     private ResourceStore resources;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "Task config store". */
+/** docs/stores.md, "Task config store". */
 public abstract class TaskConfigStoreContract extends StoreContract {
 
     private TaskConfigStore configs;

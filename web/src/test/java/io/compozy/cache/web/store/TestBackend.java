@@ -4,14 +4,17 @@ import io.compozy.cache.adapter.RedissonConfigs;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.config.TopologySettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.testing.TestRedis;
 import io.compozy.cache.testing.TestTopologies;
+import io.compozy.cache.testing.TlsTestServers;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import java.util.List;
+import java.util.Map;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.options.KeysScanOptions;
@@ -141,6 +144,36 @@ public abstract class TestBackend implements ExtensionContext.Store.CloseableRes
         @Override
         public String toString() {
             return name;
+        }
+    }
+
+    /**
+     * A Redis that speaks TLS only and requires a client certificate, signed by a CA made for this run;
+     * the client is configured by the adapter's own {@link TlsSettings}, as distributed mode configures it.
+     */
+    static final class Tls extends TestBackend {
+
+        private final TlsTestServers servers = TlsTestServers.start();
+        private final TlsSettings tls = TlsSettings.load(ConfigLookup.of(Map.of(
+                TlsSettings.CA_FILE, servers.pki().caFile().toString(),
+                TlsSettings.CERT_FILE, servers.pki().clientCert().toString(),
+                TlsSettings.KEY_FILE, servers.pki().clientKey().toString())));
+
+        @Override
+        protected void configure(final SingleServerConfig config) {
+            config.setAddress(servers.mutual().address(0)).setPassword(servers.mutual().password());
+            tls.configure(config);
+        }
+
+        @Override
+        public synchronized void close() {
+            super.close();
+            servers.close();
+        }
+
+        @Override
+        public String toString() {
+            return "Redis over TLS";
         }
     }
 

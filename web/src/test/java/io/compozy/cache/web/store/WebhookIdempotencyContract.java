@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.codec.StringCodec;
 
-/** stores.md, "Webhook idempotency". */
+/** docs/stores.md, "Webhook idempotency". */
 public abstract class WebhookIdempotencyContract extends StoreContract {
 
     private WebhookIdempotency webhooks;

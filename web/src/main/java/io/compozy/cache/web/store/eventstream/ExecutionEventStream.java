@@ -26,7 +26,7 @@ import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
-/** Per-execution numbered events with replay (see stores.md, "Execution event stream"). */
+/** Per-execution numbered events with replay (see docs/stores.md, "Execution event stream"). */
 @ApplicationScoped
 public class ExecutionEventStream {
 

@@ -24,7 +24,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Distributed locks over the shared client (see stores.md, "Lock manager").
+ * Distributed locks over the shared client (see docs/stores.md, "Lock manager").
  *
  * <p>{@link #tryAcquire} gives a {@link HeldLock} that renews itself every ttl/3 until released;
  * {@link #tryLease} gives a bare token that is not renewed (for holders outside this JVM, such as REST

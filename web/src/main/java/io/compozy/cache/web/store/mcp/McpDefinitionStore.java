@@ -24,7 +24,7 @@ import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * MCP server definitions and their status (see stores.md, "MCP definition store").
+ * MCP server definitions and their status (see docs/stores.md, "MCP definition store").
  *
  * <p>A definition is a JSON object with a {@code transport} of {@code stdio} (which needs a
  * {@code command}), {@code sse} or {@code streamable-http} (which need an http(s) {@code url}). Its

@@ -26,7 +26,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Conversation history (see stores.md, "Memory store"). A conversation's keys are the list
+ * Conversation history (see docs/stores.md, "Memory store"). A conversation's keys are the list
  * {@code {<prefix><key>}} and the hash {@code {<prefix><key>}:metadata}, in one hash slot ({@link HashTag});
  * a {@code :} is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
  * concurrent appends never lose a message or a count.

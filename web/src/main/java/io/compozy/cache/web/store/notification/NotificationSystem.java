@@ -24,7 +24,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Workflow and task notifications over Redis pub/sub (see stores.md, "Notification system").
+ * Workflow and task notifications over Redis pub/sub (see docs/stores.md, "Notification system").
  * Subscriptions are Redisson's, so they are re-established when the client reconnects.
  */
 @ApplicationScoped

@@ -32,7 +32,7 @@ import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Versioned configuration with ETags (see stores.md, "Resource store"). Values are stored as
+ * Versioned configuration with ETags (see docs/stores.md, "Resource store"). Values are stored as
  * {@link CanonicalJson}; the ETag is the hex SHA-256 of exactly the stored bytes, so any process
  * computes the same one.
  */

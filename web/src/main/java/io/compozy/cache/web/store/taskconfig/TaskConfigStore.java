@@ -18,7 +18,7 @@ import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Task configurations and their metadata (see stores.md, "Task config store"). Entries live for the
+ * Task configurations and their metadata (see docs/stores.md, "Task config store"). Entries live for the
  * configured TTL after their last write or read: reading extends the TTL.
  */
 @ApplicationScoped

@@ -14,7 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
-/** Tells first deliveries of a webhook from duplicates (see stores.md, "Webhook idempotency"). */
+/** Tells first deliveries of a webhook from duplicates (see docs/stores.md, "Webhook idempotency"). */
 @ApplicationScoped
 public class WebhookIdempotency {
 

@@ -1,0 +1,203 @@
+package io.compozy.cache.migration;
+
+import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.config.ImportSettings;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.persistence.GenerationExport;
+import io.compozy.cache.persistence.PersistenceException;
+import io.compozy.cache.persistence.RdbFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.redisson.api.RedissonClient;
+
+/**
+ * The imports at start, run before the adapter hands out a connection:
+ *
+ * <ul>
+ *   <li>{@link #intoEmptyExternal}: the newest readable generation of a standalone snapshot store into the
+ *       external Redis, only when that Redis holds no key (so a second start does not import again);</li>
+ *   <li>{@link #intoEmbedded}: a source Redis into the embedded server, through the replication stream
+ *       (point-in-time), or SCAN + DUMP + PTTL with a warning where the source refuses replication.</li>
+ * </ul>
+ * Expiries stay absolute; keys already expired are skipped and counted; the source is only read. A failure
+ * names the key that could not be copied and why.
+ */
+public final class DataImport {
+
+    private static final Logger LOG = Logger.getLogger(DataImport.class.getName());
+
+    private DataImport() {
+    }
+
+    /**
+     * Copies the store named by {@value ImportSettings#DISTRIBUTED_DATA_DIR} into {@code target} when it is
+     * empty; logs why not otherwise. Nothing happens when the key is unset.
+     *
+     * @param where the target's address, for messages
+     * @param targetVersion the target's {@code redis_version}
+     * @throws ImportFailure naming the key or the step that failed; the store is left as it was
+     */
+    public static void intoEmptyExternal(final ImportSettings settings, final RedissonClient target,
+                                         final String where, final String targetVersion) {
+        if (settings.fromDataDir().isEmpty()) {
+            return;
+        }
+        Path dataDir = settings.fromDataDir().get();
+        int major = major(targetVersion);
+        if (major >= 0 && major < 7) {
+            // The snapshots hold Redis 7.0 data (RDB format 10): older servers refuse every key of it.
+            throw new ImportFailure("Import from " + dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ") not"
+                    + " started: the Redis at " + where + " is Redis " + targetVersion + ", and the snapshots hold Redis"
+                    + " 7.0 data (RDB format " + RdbFile.EMBEDDED_RDB_VERSION + "), which only Redis 7.0 and later"
+                    + " read. Nothing was written.", null);
+        }
+        long existing = target.getKeys().count();
+        if (existing > 0) {
+            LOG.info("Import from " + dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ") not done: the Redis at "
+                    + where + " already holds " + existing + " key(s), and the import only fills an empty Redis (after"
+                    + " an import, the next start finds the imported keys). Unset the key once the import is done.");
+            return;
+        }
+        long start = System.nanoTime();
+        Path work = null;
+        KeyRestorer restorer = new KeyRestorer(target);
+        try (GenerationExport export = GenerationExport.openOffline(dataDir, settings.fromDataDirKeyBytes())) {
+            work = Files.createTempDirectory("compozy-cache-import-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Path rdb = work.resolve("generation.rdb");
+            SnapshotInfo generation = newestReadable(export, dataDir, rdb);
+            DumpCapture.Reading reading = DumpCapture.fromFile(rdb, restorer);
+            restorer.finish();
+            if (!reading.complete) {
+                throw new ImportFailure("generation " + generation.generation() + " ended before its end marker", null);
+            }
+            LOG.info("Imported generation " + generation.generation() + " (taken at " + generation.takenAt() + ") of "
+                    + dataDir + " into the Redis at " + where + ": " + restorer.restored() + " keys, " + restorer.bytes()
+                    + " bytes in " + seconds(start) + " s; " + restorer.expired() + " key(s) had expired and were"
+                    + " skipped");
+        } catch (PersistenceException | IOException | ImportFailure e) {
+            throw failed(dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")", where, restorer, e.getMessage(), e,
+                    "The target is no longer empty: empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
+                            + " before the next start, or that start will not import.");
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    /**
+     * Copies the Redis named by {@value ImportSettings#STANDALONE_FROM} into the embedded server, which has just
+     * started empty. The caller takes the first snapshot afterwards.
+     *
+     * @throws ImportFailure naming the key or the step that failed; the source is left as it was
+     */
+    public static void intoEmbedded(final ImportSettings settings, final RedissonClient embedded) {
+        if (settings.fromRedis().isEmpty()) {
+            return;
+        }
+        var source = settings.fromRedis().get();
+        String from = source + " (" + ImportSettings.STANDALONE_FROM + ")";
+        long start = System.nanoTime();
+        KeyRestorer restorer = new KeyRestorer(embedded);
+        DumpCapture.Method method = DumpCapture.Method.REPLICATION;
+        DumpCapture.Reading reading;
+        try {
+            try {
+                reading = DumpCapture.fromRedis(source, settings.fromRedisUsername(), settings.fromRedisPassword(),
+                        method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
+                if (!reading.complete) {
+                    throw new IOException("the source did not send its whole RDB over replication");
+                }
+            } catch (IOException refused) {
+                LOG.warning("The Redis at " + from + " refused a replication copy (" + refused.getMessage() + "); copying"
+                        + " with SCAN + DUMP + PTTL instead. This copy is NOT point-in-time: keys changed while it runs"
+                        + " may arrive in mixed states and multi-key writes torn. Stop the source's writers for an exact"
+                        + " copy.");
+                if (restorer.restored() > 0) {
+                    embedded.getKeys().flushall(); // the embedded server started empty for this import
+                }
+                restorer = new KeyRestorer(embedded);
+                method = DumpCapture.Method.SCAN;
+                reading = DumpCapture.fromRedis(source, settings.fromRedisUsername(), settings.fromRedisPassword(),
+                        method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
+            }
+            restorer.finish();
+        } catch (IOException | ImportFailure e) {
+            throw failed(from, "the embedded server", restorer, e.getMessage(), e,
+                    "No snapshot was taken, so the next start imports again.");
+        } catch (AssertionError e) {
+            // redis-replicator reports a refused login (AUTH, NOAUTH, NOPERM) this way
+            throw failed(from, "the embedded server", restorer, "the source refused the login: " + e.getMessage()
+                    + "; check " + ImportSettings.STANDALONE_USERNAME + " and " + ImportSettings.STANDALONE_PASSWORD, e,
+                    "No snapshot was taken, so the next start imports again.");
+        }
+        LOG.info("Imported the Redis at " + from + " into the embedded server through " + method.description + ": "
+                + restorer.restored() + " keys, " + restorer.bytes() + " bytes in " + seconds(start) + " s; "
+                + restorer.expired() + " key(s) had expired and were skipped; the source wrote " + reading.format());
+    }
+
+    /** Writes the newest generation that reads back intact (falling back past corrupt ones) to {@code rdb}. */
+    private static SnapshotInfo newestReadable(final GenerationExport export, final Path dataDir, final Path rdb)
+            throws IOException {
+        List<SnapshotInfo> generations = export.generations();
+        if (generations.isEmpty()) {
+            throw new ImportFailure(dataDir + " holds no snapshot generation; point "
+                    + ImportSettings.DISTRIBUTED_DATA_DIR + " at the standalone server's data_dir", null);
+        }
+        IOException last = null;
+        for (SnapshotInfo candidate : generations) {
+            if (!export.keyOpens(candidate.generation())) {
+                throw new ImportFailure("generation " + candidate.generation() + " is encrypted and "
+                        + ImportSettings.DISTRIBUTED_ENCRYPTION_KEY + " is not set, or not the key it was written with;"
+                        + " set it to the standalone server's " + PersistenceSettings.ENCRYPTION_KEY, null);
+            }
+            try {
+                Files.deleteIfExists(rdb);
+                export.writeRdb(OptionalLong.of(candidate.generation()), rdb);
+                return candidate;
+            } catch (IOException e) {
+                last = e;
+                LOG.warning("Snapshot generation " + candidate.generation() + " in " + dataDir + " cannot be imported ("
+                        + e.getMessage() + "); trying an older one");
+            }
+        }
+        throw new IOException("no generation reads back intact; the last problem: " + last.getMessage(), last);
+    }
+
+    private static ImportFailure failed(final String from, final String into, final KeyRestorer restorer,
+                                        final String why, final Throwable cause, final String whatNext) {
+        String reason = String.valueOf(why).replaceAll("[.\\s]+$", "");
+        return new ImportFailure("Import from " + from + " into " + into + " failed: " + reason + ". "
+                + restorer.restored() + " key(s) were copied before it; the source is untouched. " + whatNext, cause);
+    }
+
+    /** The major version of a {@code redis_version} such as 7.0.15; -1 when it cannot be read. */
+    static int major(final String redisVersion) {
+        try {
+            return Integer.parseInt(String.valueOf(redisVersion).split("\\.")[0]);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String seconds(final long startNanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
+    }
+
+    private static void deleteQuietly(final Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.warning("Could not remove the import's temporary directory " + dir + ": " + e.getMessage());
+        }
+    }
+}

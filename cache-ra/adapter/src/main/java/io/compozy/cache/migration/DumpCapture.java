@@ -1,0 +1,153 @@
+package io.compozy.cache.migration;
+
+import com.moilioncircle.redis.replicator.Configuration;
+import com.moilioncircle.redis.replicator.RedisRdbReplicator;
+import com.moilioncircle.redis.replicator.RedisScanReplicator;
+import com.moilioncircle.redis.replicator.RedisSocketReplicator;
+import com.moilioncircle.redis.replicator.Replicator;
+import com.moilioncircle.redis.replicator.event.PostRdbSyncEvent;
+import com.moilioncircle.redis.replicator.io.RedisInputStream;
+import com.moilioncircle.redis.replicator.rdb.datatype.AuxField;
+import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
+import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
+import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.Secret;
+import io.compozy.cache.persistence.RdbFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Reads every key of an RDB as a DUMP payload with its expiry, through redis-replicator, and hands each to a
+ * {@link KeyRestorer}: from an RDB file, from a source Redis's replication stream (the RDB it sends a new
+ * replica, written at one fork: point-in-time), or from SCAN + DUMP + PTTL (not point-in-time).
+ */
+final class DumpCapture {
+
+    /** How the keys were read. */
+    enum Method {
+        FILE("the snapshot's RDB file"),
+        REPLICATION("the replication stream (point-in-time)"),
+        SCAN("SCAN + DUMP + PTTL (not point-in-time)");
+
+        final String description;
+
+        Method(final String description) {
+            this.description = description;
+        }
+    }
+
+    /** What was read: the RDB format and the Redis that wrote it, and whether the end marker was reached. */
+    static final class Reading {
+        volatile int rdbVersion = -1;
+        volatile String redisVersion = "?";
+        volatile boolean complete;
+
+        /** "RDB format 10, Redis 7.0.15" for messages. */
+        String format() {
+            return "RDB format " + (rdbVersion < 0 ? "?" : rdbVersion) + " (written by Redis "
+                    + ("?".equals(redisVersion) ? RdbFile.writerOf(rdbVersion) : redisVersion) + ")";
+        }
+    }
+
+    private DumpCapture() {
+    }
+
+    /** Every key of an RDB file, as the file's own format. */
+    static Reading fromFile(final Path rdb, final KeyRestorer target) throws IOException {
+        Replicator replicator = new RedisRdbReplicator(Files.newInputStream(rdb), configuration());
+        return run(replicator, -1, target, false);
+    }
+
+    /**
+     * Every key of a source Redis, as payloads in {@code targetRdbVersion} where the data allows (redis-replicator
+     * converts newer encodings down).
+     *
+     * @param method {@link Method#REPLICATION} or {@link Method#SCAN}
+     * @throws IOException when the source cannot be read this way (refused, unreachable)
+     */
+    static Reading fromRedis(final RedisAddress source, final Optional<String> username, final Optional<Secret> password,
+                             final Method method, final int targetRdbVersion, final KeyRestorer target)
+            throws IOException {
+        Configuration configuration = configuration().setSsl(source.tls()).setRetries(1)
+                .setConnectionTimeout(5_000).setReadTimeout(60_000);
+        username.ifPresent(configuration::setAuthUser);
+        password.map(Secret::reveal).ifPresent(configuration::setAuthPassword);
+        if (source.database() != 0) {
+            throw new IOException("the source names database " + source.database() + "; only database 0 is copied");
+        }
+        Replicator replicator = method == Method.SCAN
+                ? new RedisScanReplicator(source.host(), source.port(), configuration)
+                : new RedisSocketReplicator(source.host(), source.port(), configuration);
+        return run(replicator, targetRdbVersion, target, method == Method.REPLICATION);
+    }
+
+    private static Reading run(final Replicator replicator, final int targetRdbVersion, final KeyRestorer target,
+                               final boolean stopAtEndOfRdb) throws IOException {
+        Reading reading = new Reading();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        replicator.setRdbVisitor(new Visitor(replicator, targetRdbVersion, reading));
+        replicator.addEventListener((source, event) -> {
+            if (event instanceof DumpKeyValuePair pair) {
+                target.restore(pair, reading.format());
+            } else if (event instanceof AuxField aux && "redis-ver".equals(aux.getAuxKey())) {
+                reading.redisVersion = aux.getAuxValue();
+            } else if (event instanceof PostRdbSyncEvent) {
+                reading.complete = true;
+                if (stopAtEndOfRdb) {
+                    closeQuietly(source); // the keys are in; the command stream that follows is not wanted
+                }
+            }
+        });
+        // A listener's exception comes here, not out of open(): stop reading and report it.
+        replicator.addExceptionListener((source, error, event) -> {
+            failed.compareAndSet(null, error);
+            closeQuietly(source);
+        });
+        try {
+            replicator.open();
+        } finally {
+            closeQuietly(replicator);
+        }
+        Throwable error = failed.get();
+        if (error instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (error != null) {
+            throw new ImportFailure(String.valueOf(error.getMessage()), error);
+        }
+        return reading;
+    }
+
+    private static Configuration configuration() {
+        return Configuration.defaultSetting().setUseDefaultExceptionListener(false);
+    }
+
+    private static void closeQuietly(final Replicator replicator) {
+        try {
+            replicator.close();
+        } catch (IOException e) {
+            // closing a finished reader
+        }
+    }
+
+    /** The library's DUMP visitor, remembering the RDB format version it reads. */
+    private static final class Visitor extends DumpRdbVisitor {
+
+        private final Reading reading;
+
+        Visitor(final Replicator replicator, final int targetRdbVersion, final Reading reading) {
+            super(replicator, targetRdbVersion);
+            this.reading = reading;
+        }
+
+        @Override
+        public int applyVersion(final RedisInputStream in) throws IOException {
+            int version = super.applyVersion(in);
+            reading.rdbVersion = version;
+            return version;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package io.compozy.cache.persistence;
+
+import static io.compozy.cache.persistence.Standalone.call;
+import static io.compozy.cache.persistence.Standalone.connect;
+import static io.compozy.cache.persistence.Standalone.contents;
+import static io.compozy.cache.persistence.Standalone.expiries;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.moilioncircle.redis.replicator.util.CRC64;
+import com.sleepycat.je.DatabaseEntry;
+import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An RDB file in (checked by redis-replicator before anything is stored) and a generation restored into the
+ * running embedded server, on its address, with every type and absolute expiry as they were.
+ */
+class RdbUploadRestoreTest {
+
+    @TempDir
+    Path root;
+
+    @Test
+    void anUploadedRdbIsStoredUntouchedAndRestoreBringsItBackOnTheSameAddress() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root);
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
+            AtomicReference<EmbeddedRedisServer> replaced = new AtomicReference<>();
+            manager.onServerReplaced(replaced::set);
+            Map<String, Object> source;
+            Map<String, Long> sourceExpiries;
+            byte[] rdb;
+            try (ControlConnection redis = connect(first)) {
+                Standalone.fillEveryType(redis, "");
+                source = contents(redis);
+                sourceExpiries = expiries(redis);
+                rdb = export(manager, manager.snapshot().orElseThrow().generation());
+                call(redis, "FLUSHALL");
+                call(redis, "SET", "written:later", "replaced by the restore");
+            }
+
+            SnapshotInfo uploaded = manager.storeRdb(new ByteArrayInputStream(rdb));
+            assertThat(uploaded.generation()).isEqualTo(2);
+            assertThat(uploaded.keys()).isEqualTo(source.size());
+            assertThat(uploaded.bytes()).isEqualTo(rdb.length);
+            assertThat(uploaded.redisVersion()).startsWith("7.0");
+            assertThat(export(manager, 2)).isEqualTo(rdb);
+            try (ControlConnection redis = connect(first)) {
+                assertThat(call(redis, "GET", "written:later")).as("storing does not touch the live data").isNotNull();
+            }
+
+            SnapshotInfo after = manager.restore(2);
+            EmbeddedRedisServer second = replaced.get();
+            assertThat(second).isNotNull();
+            assertThat(second.pid()).isNotEqualTo(first.pid());
+            assertThat(manager.stoppedOnPurpose(first)).isTrue();
+            assertThat(second.port()).isEqualTo(first.port());
+            assertThat(second.password().reveal()).isEqualTo(first.password().reveal());
+            try (ControlConnection redis = connect(second)) {
+                assertThat(contents(redis)).isEqualTo(source);
+                assertThat(expiries(redis)).isEqualTo(sourceExpiries);
+            }
+            // The restored data is the newest generation: a crash or a restart comes back to it.
+            assertThat(after.generation()).isEqualTo(3);
+            assertThat(manager.status().restoredGeneration()).map(SnapshotInfo::generation).contains(2L);
+            second.close();
+        }
+    }
+
+    @Test
+    void aTruncatedDamagedForeignOrNewerFileIsRefusedNamingWhyAndNothingIsStored() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root);
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP)) {
+            try (ControlConnection redis = connect(server)) {
+                Standalone.fillEveryType(redis, "");
+            }
+            byte[] rdb = export(manager, manager.snapshot().orElseThrow().generation());
+            List<SnapshotInfo> before = manager.generations();
+
+            assertRefused(manager, Arrays.copyOf(rdb, rdb.length - 100), "it is truncated");
+            assertRefused(manager, Arrays.copyOf(rdb, 9), "it is truncated");
+            assertRefused(manager, "not a dump at all".getBytes(StandardCharsets.US_ASCII), "it is not an RDB file");
+            assertRefused(manager, new byte[0], "it is not an RDB file");
+            byte[] flipped = rdb.clone();
+            flipped[rdb.length / 2] ^= 0x01;
+            assertRefused(manager, flipped, "");
+            byte[] trailing = Arrays.copyOf(rdb, rdb.length + 4);
+            assertRefused(manager, trailing, "it is damaged");
+            assertRefused(manager, withVersion(rdb, 11), "RDB format 11 (written by Redis 7.0.15) is newer than the"
+                    + " embedded Redis 7.0 reads");
+            assertRefused(manager, withVersion(rdb, 99), "its RDB format is newer than any Redis this adapter knows");
+
+            assertThat(manager.generations()).isEqualTo(before);
+            try (Stream<Path> files = Files.list(root.resolve("data"))) {
+                assertThat(files.map(Path::getFileName).map(Path::toString))
+                        .noneMatch(name -> name.startsWith(SnapshotManager.UPLOAD_PREFIX));
+            }
+            assertThatThrownBy(() -> manager.restore(42)).isInstanceOf(NoSuchElementException.class)
+                    .hasMessageContaining("Generation 42 is not stored");
+        }
+    }
+
+    @Test
+    void restoringACorruptGenerationChangesNothing() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root);
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = connect(server)) {
+            call(redis, "SET", "version", "first");
+            manager.snapshot().orElseThrow();
+        }
+        try (SnapshotStore store = SnapshotStore.open(root.resolve("data"), Optional.empty())) {
+            store.chunksDatabase().put(null, new DatabaseEntry(SnapshotStore.chunkKey(1, 0)),
+                    new DatabaseEntry(new byte[] {'R', 'E', 'D', 'I', 'S'}));
+        }
+        try (SnapshotManager manager = SnapshotManager.open(Standalone.settings(root,
+                Map.of(PersistenceSettings.RESTORE_ON_STARTUP, "false")).persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = connect(server)) {
+            call(redis, "SET", "version", "live");
+            assertThatThrownBy(() -> manager.restore(1)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("generation 1 is corrupt");
+            assertThat(server.isAlive()).as("the server was not stopped").isTrue();
+            assertThat(call(redis, "GET", "version")).isEqualTo("live");
+            assertThat(manager.generations()).extracting(SnapshotInfo::generation).containsExactly(1L);
+        }
+    }
+
+    @Test
+    void theRdbVersionIsNamedWithTheRedisThatWritesIt() {
+        assertThat(RdbFile.writerOf(9)).isEqualTo("5.0 to 6.2");
+        assertThat(RdbFile.writerOf(10)).isEqualTo("7.0");
+        assertThat(RdbFile.writerOf(11)).isEqualTo("7.2");
+        assertThat(RdbFile.writerOf(12)).isEqualTo("7.4 or later");
+    }
+
+    private static void assertRefused(final SnapshotManager manager, final byte[] file, final String why) {
+        assertThatThrownBy(() -> manager.storeRdb(new ByteArrayInputStream(file)))
+                .isInstanceOf(InvalidRdbException.class)
+                .hasMessageContaining(why);
+    }
+
+    static byte[] export(final SnapshotManager manager, final long generation) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        manager.writeRdb(generation, out);
+        return out.toByteArray();
+    }
+
+    /** The same file with another format version in its header and a checksum that matches again. */
+    private static byte[] withVersion(final byte[] rdb, final int version) {
+        byte[] changed = rdb.clone();
+        System.arraycopy(String.format("%04d", version).getBytes(StandardCharsets.US_ASCII), 0, changed, 5, 4);
+        long crc = CRC64.crc64(changed, 0, changed.length - 8);
+        ByteBuffer.wrap(changed, changed.length - 8, 8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc);
+        return changed;
+    }
+}

@@ -1,0 +1,42 @@
+package io.compozy.cache.web.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import jakarta.ws.rs.core.Response;
+import org.junit.jupiter.api.Test;
+import org.redisson.client.RedisException;
+
+/** Redis refusing writes because it cannot persist: a 503 that names the cause and never the caller's data. */
+class ProblemMapperTest {
+
+    @Test
+    void aWriteRefusedForAFullDiskIs503NamingTheCauseWithoutTheCommandsArguments() {
+        // What Redisson throws for Redis's MISCONF reply: Redis's words, then the channel and the command.
+        Response response = new ProblemMapper().toResponse(new RedisException("MISCONF Errors writing to the AOF"
+                + " file: No space left on device. channel: [id: 0x1, L:/127.0.0.1:5 - R:/127.0.0.1:6] data:"
+                + " CommandData [command=(SET), params=[private-key, private-value]]"));
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat(response.getMediaType().toString()).isEqualTo(ProblemMapper.PROBLEM_JSON);
+        String body = (String) response.getEntity();
+        assertThat(body).contains("urn:compozy:cache:problem:backend-cannot-persist",
+                "Errors writing to the AOF file: No space left on device", "reads keep working", "resume by themselves")
+                .doesNotContain("private-value").doesNotContain("channel");
+    }
+
+    @Test
+    void aScriptRefusedForAFullDiskIs503Too() {
+        Response response = new ProblemMapper().toResponse(new RedisException("ERR Error running script: MISCONF"
+                + " Errors writing to the AOF file: No space left on device script: abc123, on @user_script:1."
+                + " channel: [id: 0x1] data: CommandData [command=(EVAL), params=[private-value]]"));
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat((String) response.getEntity()).contains("backend-cannot-persist",
+                "Errors writing to the AOF file: No space left on device").doesNotContain("private-value");
+    }
+
+    @Test
+    void otherRedisFailuresStayBackendUnavailable() {
+        Response response = new ProblemMapper().toResponse(new RedisException("Unable to connect"));
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat((String) response.getEntity()).contains("backend-unavailable");
+    }
+}
