@@ -211,7 +211,8 @@ class HostileInputIT {
 
         List<String> written = redis.getKeys().getKeysStream(KeysScanOptions.defaults().pattern("*" + unique + "*"))
                 .collect(Collectors.toList());
-        assertThat(written).isNotEmpty().allSatisfy(key -> assertThat(key).startsWith("res:glob" + unique));
+        // A resource's keys carry their base name as a hash tag: {res:<project>:<type>:<id>} and its :etag.
+        assertThat(written).isNotEmpty().allSatisfy(key -> assertThat(key).startsWith("{res:glob" + unique));
     }
 
     private static HttpResponse<String> http11(final String method, final String path, final String json) {

@@ -13,12 +13,12 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
  * only through JNDI and the classloader setting any other application uses. It reuses the product's
  * CDI producer, so {@code @Inject RedissonClient} is exercised exactly as in the EAR.
  */
-final class SecondApplication {
+public final class SecondApplication {
 
     private SecondApplication() {
     }
 
-    static WebArchive archive(final Class<?>... testClasses) {
+    public static WebArchive archive(final Class<?>... testClasses) {
         return ShrinkWrap.create(WebArchive.class, "second-app.war")
                 .addClasses(CacheClientProducer.class, CacheConnections.class, CacheUnavailableException.class)
                 .addClasses(testClasses)

@@ -52,8 +52,8 @@ class SharedClientIT {
     @Resource(lookup = CacheConnectionFactory.JNDI_NAME)
     CacheConnectionFactory factory;
 
-    /** The EAR as seen from inside the server (the test server always listens on 9080). */
-    private static final String EAR_URL = "http://localhost:9080";
+    /** The EAR as seen from inside the server (arquillian.xml passes it.http.port to the server JVM). */
+    private static final String EAR_URL = TestServer.baseUrl();
 
     private final String prefix = "it:shared-client:" + UUID.randomUUID() + ":";
 
@@ -73,6 +73,8 @@ class SharedClientIT {
 
     @Test
     void multiExecBatchAppliesEveryCommandTogether() {
+        // One hash tag for the three keys: on Redis Cluster a MULTI block must stay in one slot.
+        String prefix = "{" + this.prefix + "}";
         RBatch batch = redis.createBatch(BatchOptions.defaults().executionMode(BatchOptions.ExecutionMode.IN_MEMORY_ATOMIC));
         batch.getBucket(prefix + "value", StringCodec.INSTANCE).setAsync("v1");
         batch.getBucket(prefix + "etag", StringCodec.INSTANCE).setAsync("e1");
@@ -140,13 +142,13 @@ class SharedClientIT {
                 .post(jakarta.ws.rs.client.Entity.json("{\"messages\":[{\"role\":\"user\",\"text\":\"hi\"}],\"tokens\":3}"));
         assertThat(appended.getStatus()).isEqualTo(200);
         try {
-            assertThat(redis.getList("memory:" + conversation, StringCodec.INSTANCE).readAll())
+            assertThat(redis.getList("{memory:" + conversation + "}", StringCodec.INSTANCE).readAll())
                     .singleElement().asString().contains("\"hi\"");
-            assertThat(redis.getMap("memory:" + conversation + ":metadata", StringCodec.INSTANCE).get("token_count"))
+            assertThat(redis.getMap("{memory:" + conversation + "}:metadata", StringCodec.INSTANCE).get("token_count"))
                     .isEqualTo("3");
 
             // And back: a message this application appends is in the EAR's count.
-            redis.getList("memory:" + conversation, StringCodec.INSTANCE).add("{\"role\":\"tool\"}");
+            redis.getList("{memory:" + conversation + "}", StringCodec.INSTANCE).add("{\"role\":\"tool\"}");
             String page = ear.path("memory/" + conversation + "/messages").request().get(String.class);
             assertThat(Json.createReader(new StringReader(page)).readObject().getInt("total")).isEqualTo(2);
         } finally {

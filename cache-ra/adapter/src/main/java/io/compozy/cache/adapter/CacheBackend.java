@@ -1,10 +1,13 @@
 package io.compozy.cache.adapter;
 
 import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.Mode;
+import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.Secret;
+import io.compozy.cache.config.TopologySettings;
 import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.migration.DataImport;
@@ -21,12 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.Redisson;
-import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
-import org.redisson.api.redisnode.RedisSingle;
-import org.redisson.client.codec.StringCodec;
-import org.redisson.config.Config;
 
 /**
  * The one RedissonClient of a started adapter, and in standalone mode the redis-server behind it.
@@ -50,6 +50,8 @@ public final class CacheBackend implements AutoCloseable {
     private final RedissonClient sharedClient;
     private final Optional<SnapshotManager> persistence;
     private final Optional<CacheSettings.Standalone> standalone;
+    private final TopologySettings topology;
+    private final TopologyWatch topologyWatch;
     private final Executor pump;
     private final AtomicLong restarts = new AtomicLong();
     /** Runs restarts one at a time, off the process reaper's thread; only in standalone mode. */
@@ -60,8 +62,11 @@ public final class CacheBackend implements AutoCloseable {
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
                          final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence,
-                         final Optional<CacheSettings.Standalone> standalone, final Executor pump) {
+                         final Optional<CacheSettings.Standalone> standalone, final TopologySettings topology,
+                         final Executor pump) {
         this.client = client;
+        this.topology = topology;
+        this.topologyWatch = new TopologyWatch(client, topology);
         this.sharedClient = SharedClientGuard.guard(client);
         this.info = info;
         this.embedded = embedded;
@@ -126,12 +131,13 @@ public final class CacheBackend implements AutoCloseable {
             }
             String uri = "redis://" + server.host() + ":" + server.port();
             String version;
+            TopologySettings single = new TopologySettings.Single(RedisAddress.parse(CacheSettings.ADDR, uri));
             try {
                 client = clients.create(uri, Optional.empty(), Optional.of(server.password()), 0);
-                version = pingAndVersion(client, uri);
+                version = pingAndVersion(client, single, uri);
                 RedissonClient infoClient = client;
                 persistence.ifPresent(p -> p.readInfoWith(
-                        () -> single(infoClient).getInstance().info(RedisNode.InfoSection.PERSISTENCE)));
+                        () -> infoClient.getRedisNodes(RedisNodes.SINGLE).getInstance().info(RedisNode.InfoSection.PERSISTENCE)));
             } catch (RuntimeException e) {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
@@ -139,7 +145,7 @@ public final class CacheBackend implements AutoCloseable {
             importIntoEmbedded(imports, persistence, client);
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
                     server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
-                    persistence, Optional.of(settings.standalone()), pump);
+                    persistence, Optional.of(settings.standalone()), single, pump);
             started = true;
             return backend;
         } catch (IOException | PersistenceException e) {
@@ -167,31 +173,48 @@ public final class CacheBackend implements AutoCloseable {
 
     private static CacheBackend connectExternal(final CacheSettings settings, final ImportSettings imports,
                                                 final Executor pump) {
-        var address = settings.address();
+        TopologySettings topology = settings.topology();
+        Where where = Where.of(settings);
         checkTlsHandshake(settings, null);
         RedissonClient client;
         try {
-            client = createClient(address.redissonUri(), settings.username(), settings.password(),
-                    address.database(), Optional.of(settings.tls()).filter(tls -> address.tls()));
+            client = Redisson.create(RedissonConfigs.distributed(settings));
         } catch (RuntimeException e) {
             checkTlsHandshake(settings, e); // again: on a loaded machine the first check may have seen no alert in time
-            throw new BackendStartException("Distributed mode: cannot connect to Redis at " + address
-                    + " (" + CacheSettings.ADDR + "): " + rootMessage(e)
+            throw new BackendStartException("Distributed mode: cannot connect to Redis at " + where.nodes
+                    + " (" + where.key + "): " + rootMessage(e)
                     + ". Check that Redis runs there and that " + CacheSettings.PASSWORD + " is right.", e);
         }
         try {
-            String version = pingAndVersion(client, address.toString());
-            DataImport.intoEmptyExternal(imports, client, address.toString(), version);
-            return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", address.host(),
-                    address.port(), address.database(), address.tls(), version, -1, 0), Optional.empty(),
-                    Optional.empty(), Optional.empty(), pump);
+            String version = pingAndVersion(client, topology, where.nodes);
+            DataImport.intoEmptyExternal(imports, client, where.nodes, version);
+            // host and port: the one node, else the first seed or sentinel (status lists every node).
+            return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", where.first.host(),
+                    where.first.port(), where.database, topology.tls(), version, -1, 0), Optional.empty(),
+                    Optional.empty(), Optional.empty(), topology, pump);
         } catch (ImportFailure e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             client.shutdown();
-            throw new BackendStartException("Distributed mode: Redis at " + address + " (" + CacheSettings.ADDR
+            throw new BackendStartException("Distributed mode: Redis at " + where.nodes + " (" + where.key
                     + ") did not answer: " + rootMessage(e), e);
+        }
+    }
+
+    /** The configured addresses and the key that set them, for messages (no credentials). */
+    private record Where(String key, String nodes, RedisAddress first, int database) {
+        static Where of(final CacheSettings settings) {
+            TopologySettings topology = settings.topology();
+            if (topology instanceof TopologySettings.Cluster cluster) {
+                return new Where(TopologySettings.CLUSTER_NODES, cluster.seeds().toString(), cluster.seeds().get(0), 0);
+            }
+            if (topology instanceof TopologySettings.Sentinel sentinel) {
+                return new Where(TopologySettings.SENTINEL_NODES, sentinel.sentinels() + " master '"
+                        + sentinel.master() + "'", sentinel.sentinels().get(0), sentinel.database());
+            }
+            return new Where(CacheSettings.ADDR, settings.address().toString(), settings.address(),
+                    settings.address().database());
         }
     }
 
@@ -246,10 +269,10 @@ public final class CacheBackend implements AutoCloseable {
         return persistence;
     }
 
-    /** Whether the server answers PING within two seconds. */
+    /** Whether the server (every master of a Cluster) answers PING within two seconds. */
     public boolean ping() {
         try {
-            return single(client).pingAll(PING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            return TopologyNodes.mastersAnswer(client, topology, PING_TIMEOUT_MS);
         } catch (RuntimeException e) {
             return false;
         }
@@ -263,6 +286,7 @@ public final class CacheBackend implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        topologyWatch.close();
         restarter.ifPresent(CacheBackend::awaitRestart);
         try {
             persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
@@ -374,46 +398,31 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
+    /** The embedded server's client (standalone mode); one node, database 0. */
     private static RedissonClient createClient(final String uri, final Optional<String> username,
                                                final Optional<Secret> password, final int database,
                                                final Optional<TlsSettings> tls) {
-        Config config = new Config();
-        // Strings on the wire: any application, in any language, can read what the stores write.
-        config.setCodec(StringCodec.INSTANCE);
-        // Redisson's defaults (32 I/O threads, 16 listener threads) are sized for big hosts; one I/O
-        // thread per core measured up to 2x the throughput on 2 cores (docs/performance.md).
-        int cores = Runtime.getRuntime().availableProcessors();
-        config.setNettyThreads(Math.max(2, cores));
-        config.setThreads(Math.max(4, 2 * cores));
-        var server = config.useSingleServer()
-                .setAddress(uri)
-                .setDatabase(database)
-                .setClientName("compozy-cache")
-                .setConnectionMinimumIdleSize(4)
-                // Fail fast when Redis is down (no caller piles up behind retries), recover when it is back.
-                .setConnectTimeout(5_000)
-                .setTimeout(3_000)
-                .setRetryAttempts(1)
-                .setRetryInterval(1_000)
-                .setSubscriptionConnectionMinimumIdleSize(1);
-        username.ifPresent(server::setUsername);
-        password.map(Secret::reveal).ifPresent(server::setPassword);
-        tls.ifPresent(settings -> settings.configure(server));
-        return Redisson.create(config);
+        return Redisson.create(RedissonConfigs.embedded(uri, password.orElseThrow()));
     }
 
-    private static String pingAndVersion(final RedissonClient client, final String where) {
-        RedisSingle single = single(client);
-        if (!single.pingAll(PING_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+    private static String pingAndVersion(final RedissonClient client, final TopologySettings topology,
+                                         final String where) {
+        if (!TopologyNodes.mastersAnswer(client, topology, PING_TIMEOUT_MS)) {
             throw new IllegalStateException("no PING reply from " + where);
         }
-        String version = single.getInstance().info(RedisNode.InfoSection.SERVER).get("redis_version");
+        String version = TopologyNodes.version(client, topology);
         LOG.fine(() -> "PING answered by Redis " + version + " at " + where);
         return version;
     }
 
-    private static RedisSingle single(final RedissonClient client) {
-        return client.getRedisNodes(RedisNodes.SINGLE);
+    /** The topology's nodes, their roles and reachability, and the failovers seen since start. */
+    public TopologyInfo topologyInfo() {
+        return topologyWatch.info();
+    }
+
+    /** The topology the client talks to (a single node in standalone mode). */
+    public TopologySettings topology() {
+        return topology;
     }
 
     /** The most telling message: Redisson's innermost (it names the address), else the root cause's. */

@@ -83,6 +83,7 @@ final class ConnectionHandle implements InvocationHandler {
                 case "persistence" -> backend.persistence().map(Persistence.class::cast);
                 case "sharedClient" -> backend.sharedClient();
                 case "cacheManager" -> owner.jcache().managerFor(Thread.currentThread().getContextClassLoader());
+                case "topology" -> backend.topologyInfo();
                 default -> backend.ping();
             };
         }

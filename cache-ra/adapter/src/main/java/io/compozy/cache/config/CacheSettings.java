@@ -18,7 +18,8 @@ public record CacheSettings(
         Optional<String> username,
         Optional<Secret> password,
         Standalone standalone,
-        TlsSettings tls) {
+        TlsSettings tls,
+        TopologySettings topology) {
 
     public static final String ADDR = "redis.addr";
     public static final String USERNAME = "redis.username";
@@ -58,15 +59,26 @@ public record CacheSettings(
         modes.temporalMode();
         modes.mcpProxyMode();
         RedisAddress address = RedisAddress.parse(ADDR, config.get(ADDR).orElse(DEFAULT_ADDR));
-        Optional<String> username = config.get(USERNAME).or(address::username);
+        TopologySettings topology = TopologySettings.load(config, address, config.get(ADDR).isPresent());
+        // Credentials in a Cluster seed's URI count like those in redis.addr.
+        RedisAddress credentials = topology instanceof TopologySettings.Cluster cluster ? cluster.seeds().stream()
+                .filter(a -> a.password().isPresent()).findFirst().orElse(address) : address;
+        Optional<String> username = config.get(USERNAME).or(credentials::username);
         // The password may be empty on purpose (no AUTH), so read it raw.
         Optional<Secret> password = config.raw(PASSWORD).filter(p -> !p.isEmpty()).map(Secret::of)
-                .or(address::password);
+                .or(credentials::password);
         TlsSettings tls = TlsSettings.load(config);
         if (mode == Mode.DISTRIBUTED) {
-            tls.requireTlsAddress(ADDR, address.toString(), address.tls());
+            // TLS settings need rediss:// addresses, on every topology.
+            String key = topology instanceof TopologySettings.Cluster ? TopologySettings.CLUSTER_NODES
+                    : topology instanceof TopologySettings.Sentinel ? TopologySettings.SENTINEL_NODES : ADDR;
+            String where = topology instanceof TopologySettings.Cluster cluster ? cluster.seeds().toString()
+                    : topology instanceof TopologySettings.Sentinel sentinel ? sentinel.sentinels().toString()
+                    : address.toString();
+            tls.requireTlsAddress(key, where, topology.tls());
         }
-        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE), tls);
+        return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE), tls,
+                topology);
     }
 
     private static Standalone standalone(final ConfigLookup config, final boolean active) {

@@ -20,6 +20,9 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
     /** Which backend this handle talks to; never contains a secret. */
     BackendInfo backend();
 
+    /** The Redis deployment (one node, Cluster or Sentinel): every node's role and reachability; no secret. */
+    TopologyInfo topology();
+
     /** Whether the server answers PING right now (bounded by the client's response timeout). */
     boolean ping();
 

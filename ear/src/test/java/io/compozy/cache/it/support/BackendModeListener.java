@@ -2,6 +2,7 @@ package io.compozy.cache.it.support;
 
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.testing.TestRedis;
+import io.compozy.cache.testing.TestTopologies;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,8 +13,9 @@ import org.junit.platform.launcher.LauncherSession;
 import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
- * Runs before Arquillian starts the server: in the distributed execution it writes a config dropin
- * that points the server at the external Redis (REDIS_URL, or the harness's own redis-server);
+ * Runs before Arquillian starts the server: in a distributed execution it writes a config dropin
+ * that points the server at the external Redis (REDIS_URL, or the harness's own redis-server), or at the
+ * harness's Redis Cluster or Sentinel group ({@code it.topology});
  * in the standalone execution it removes it, so the shipped configuration (standalone) applies.
  * A dropin rather than JVM arguments keeps the Redis password out of command lines and test output.
  * It also hands the server this run's administrator password ({@link AdminCredentials}).
@@ -29,12 +31,36 @@ public final class BackendModeListener implements LauncherSessionListener {
             removeDropin();
             return;
         }
-        RedisAddress address = TestRedis.external();
+        writeDropin(distributedVariables(TestServer.topology()));
+    }
+
+    /**
+     * The keys an operator sets for {@code topology}: one Redis (REDIS_URL or the harness's own), or the
+     * harness's Cluster or Sentinel group (started here, in the test JVM, which outlives the server).
+     */
+    static Map<String, String> distributedVariables(final String topology) {
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("redis.mode", "distributed");
-        variables.put("redis.addr", address.toString());
-        address.password().ifPresent(p -> variables.put("redis.password", p.reveal()));
-        writeDropin(variables);
+        switch (topology) {
+            case "cluster" -> {
+                TestTopologies.Cluster cluster = TestTopologies.cluster();
+                variables.put("redis.cluster.nodes", cluster.nodeList());
+                cluster.password().ifPresent(p -> variables.put("redis.password", p));
+            }
+            case "sentinel" -> {
+                TestTopologies.Sentinel sentinel = TestTopologies.sentinel();
+                variables.put("redis.sentinel.nodes", sentinel.sentinelList());
+                variables.put("redis.sentinel.master", sentinel.masterName());
+                sentinel.password().ifPresent(p -> variables.put("redis.password", p));
+                sentinel.sentinelPassword().ifPresent(p -> variables.put("redis.sentinel.password", p));
+            }
+            default -> {
+                RedisAddress address = TestRedis.external();
+                variables.put("redis.addr", address.toString());
+                address.password().ifPresent(p -> variables.put("redis.password", p.reveal()));
+            }
+        }
+        return variables;
     }
 
     @Override

@@ -33,6 +33,11 @@ public final class TestServer {
         return System.getProperty("it.mode", "standalone");
     }
 
+    /** The Redis deployment of a distributed execution: {@code single}, {@code cluster} or {@code sentinel}. */
+    public static String topology() {
+        return System.getProperty("it.topology", "single");
+    }
+
     /** The config dropin through which the harness points the server at a backend. */
     public static Path backendDropin() {
         return serverDir().resolve("configDropins/overrides/it-backend.xml");

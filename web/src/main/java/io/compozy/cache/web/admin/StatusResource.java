@@ -2,6 +2,7 @@ package io.compozy.cache.web.admin;
 
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.web.client.CacheConnections;
 import jakarta.enterprise.context.RequestScoped;
@@ -38,6 +39,15 @@ public class StatusResource {
         return Json.createObjectBuilder(status).add("jcache", Json.createObjectBuilder().add("caches", names)).build();
     }
 
+    /** The deployment's kind, failovers since start and every node: address, role, reachable (no secret). */
+    static JsonObjectBuilder topology(final TopologyInfo topology) {
+        var nodes = Json.createArrayBuilder();
+        topology.nodes().forEach(node -> nodes.add(Json.createObjectBuilder().add("address", node.address())
+                .add("role", node.role()).add("reachable", node.reachable())));
+        return Json.createObjectBuilder().add("kind", topology.kind()).add("failovers", topology.failovers())
+                .add("nodes", nodes);
+    }
+
     private static JsonObject describe(final CacheConnection connection) {
         BackendInfo info = connection.backend();
         JsonObjectBuilder backend = Json.createObjectBuilder()
@@ -55,6 +65,7 @@ public class StatusResource {
         return Json.createObjectBuilder()
                 .add("mode", info.mode())
                 .add("backend", backend)
+                .add("topology", topology(connection.topology()))
                 .add("ping", connection.ping() ? "ok" : "failed")
                 .add("persistence", persistence(connection))
                 .build();

@@ -6,6 +6,7 @@ import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.PersistenceStatus;
 import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.web.client.CacheConnections;
 import io.compozy.cache.web.store.DeliveryQueue;
 import io.compozy.cache.web.store.StoreExecutors;
@@ -66,6 +67,7 @@ public class BackendMetrics {
     static final String NOTIFICATION_DROPS = "compozy_cache_notification_drops_total";
     static final String MEMORY_USED = "compozy_cache_memory_used_bytes";
     static final String MEMORY_LIMIT = "compozy_cache_memory_limit_bytes";
+    static final String FAILOVERS = "compozy_cache_failovers_total";
 
     private static final Logger LOG = Logger.getLogger(BackendMetrics.class.getName());
 
@@ -81,6 +83,8 @@ public class BackendMetrics {
     private long dropsSeen;
     private Counter restarts;
     private long restartsSeen;
+    private Counter failovers;
+    private long failoversSeen;
     private PersistenceMeters persistence;
     private AppendOnlyMeters appendOnly;
     private volatile double usedMemory = Double.NaN;
@@ -141,8 +145,10 @@ public class BackendMetrics {
                 register(info, connection.persistence());
                 registered = true;
             }
-            Map<String, String> memory = connection.getRedisNodes(RedisNodes.SINGLE).getInstance()
-                    .info(RedisNode.InfoSection.MEMORY);
+            TopologyInfo topology = connection.topology();
+            advance(failovers, topology.failovers() - failoversSeen);
+            failoversSeen = topology.failovers();
+            Map<String, String> memory = masterMemory(connection, topology.kind());
             if (restarts != null) {
                 advance(restarts, info.embeddedRestarts() - restartsSeen);
                 restartsSeen = info.embeddedRestarts();
@@ -166,6 +172,8 @@ public class BackendMetrics {
         Tag backend = new Tag("backend", info.kind());
         drops = registry.counter(Metadata.builder().withName(NOTIFICATION_DROPS)
                 .withDescription("Notifications dropped because a subscriber's queue was full").build());
+        failovers = registry.counter(Metadata.builder().withName(FAILOVERS)
+                .withDescription("Times a Sentinel or Cluster failover replaced a master (logged with both)").build());
         registry.gauge(Metadata.builder().withName(MEMORY_USED)
                 .withDescription("Memory the Redis server uses (INFO used_memory)").build(), () -> usedMemory, backend);
         registry.gauge(Metadata.builder().withName(MEMORY_LIMIT)
@@ -176,6 +184,25 @@ public class BackendMetrics {
         }
         found.ifPresent(p -> persistence = new PersistenceMeters(p));
         found.flatMap(Persistence::appendOnly).ifPresent(aof -> appendOnly = new AppendOnlyMeters(aof));
+    }
+
+    /** INFO memory of the one node, the Sentinel master, or (Cluster) the sums over the masters. */
+    private static Map<String, String> masterMemory(final CacheConnection connection, final String kind) {
+        if ("cluster".equals(kind)) {
+            double used = 0;
+            double limit = 0;
+            for (var master : connection.getRedisNodes(RedisNodes.CLUSTER).getMasters()) {
+                Map<String, String> info = master.info(RedisNode.InfoSection.MEMORY);
+                used += number(info.get("used_memory"));
+                limit += number(info.get("maxmemory"));
+            }
+            return Map.of("used_memory", Double.toString(used), "maxmemory", Double.toString(limit));
+        }
+        if ("sentinel".equals(kind)) {
+            return connection.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster()
+                    .info(RedisNode.InfoSection.MEMORY);
+        }
+        return connection.getRedisNodes(RedisNodes.SINGLE).getInstance().info(RedisNode.InfoSection.MEMORY);
     }
 
     /** Counters only go up; the adapter's numbers only grow while it runs. */

@@ -2,6 +2,7 @@ package io.compozy.cache.web.observe;
 
 import io.compozy.cache.api.AppendOnlyStatus;
 import io.compozy.cache.api.BackendInfo;
+import io.compozy.cache.api.TopologyInfo;
 import io.compozy.cache.api.CacheConnection;
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.PersistenceStatus;
@@ -145,6 +146,11 @@ public class HealthChecks {
     private static BackendInfo describe(final HealthCheckResponseBuilder response, final CacheConnection connection) {
         BackendInfo info = connection.backend();
         response.withData("mode", info.mode()).withData("backend", info.kind());
+        TopologyInfo topology = connection.topology();
+        // One line per deployment: "127.0.0.1:7000 master up, 127.0.0.1:7003 replica down, ..."
+        response.withData("topology", topology.kind()).withData("nodes", topology.nodes().stream()
+                .map(n -> n.address() + " " + n.role() + (n.reachable() ? " up" : " down"))
+                .collect(java.util.stream.Collectors.joining(", ")));
         return info;
     }
 

@@ -57,7 +57,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                     + " acknowledged was lost and reads keep working; writes resume by themselves once the disk"
                     + " has room. See GET /api/admin/status and docs/reliability.md");
         }
-        if (failure instanceof RedisException) {
+        // Also wrapped (a store adds context; a failover surfaces as timeouts, CLUSTERDOWN, READONLY...).
+        if (causeOfType(failure, RedisException.class).isPresent()) {
             LOG.log(Level.WARNING, "the cache backend failed a request", failure);
             return problem(503, "backend-unavailable", "Cache backend unavailable",
                     "Redis did not answer; check GET /api/admin/status and retry");

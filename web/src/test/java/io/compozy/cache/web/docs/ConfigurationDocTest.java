@@ -8,6 +8,7 @@ import io.compozy.cache.config.JCacheSettings;
 import io.compozy.cache.config.ModeResolver;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.config.TlsSettings;
+import io.compozy.cache.config.TopologySettings;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -124,7 +125,7 @@ class ConfigurationDocTest {
     static Map<String, Optional<String>> codeKeys() throws Exception {
         Map<String, Optional<String>> keys = new TreeMap<>();
         for (Class<?> type : List.of(CacheSettings.class, PersistenceSettings.class, TlsSettings.class,
-                ImportSettings.class, JCacheSettings.class)) {
+                ImportSettings.class, JCacheSettings.class, TopologySettings.class)) {
             for (Field field : type.getDeclaredFields()) {
                 if (isConstant(field) && Modifier.isPublic(field.getModifiers()) && field.getType() == String.class
                         && KEY_VALUE.matcher((String) field.get(null)).matches() && ((String) field.get(null)).contains(".")) {

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Gives the contracts their backend: {@code @OnEmbedded}, {@code @OnExternal} or {@code @OnTls} on a test class makes
+ * Gives the contracts their backend: {@code @OnEmbedded}, {@code @OnExternal}, {@code @OnTls}, {@code @OnCluster}
+ * or {@code @OnSentinel} on a test class makes
  * a {@link TestBackend} parameter resolve to that backend, started once per test run and closed at its end.
  */
 public final class Backends {
@@ -29,6 +30,30 @@ public final class Backends {
     @Retention(RetentionPolicy.RUNTIME)
     @ExtendWith(ExternalResolver.class)
     public @interface OnExternal {
+    }
+
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ExtendWith(ClusterResolver.class)
+    public @interface OnCluster {
+    }
+
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ExtendWith(SentinelResolver.class)
+    public @interface OnSentinel {
+    }
+
+    static final class ClusterResolver extends Resolver {
+        ClusterResolver() {
+            super("cluster", TestBackend.Topology::cluster);
+        }
+    }
+
+    static final class SentinelResolver extends Resolver {
+        SentinelResolver() {
+            super("sentinel", TestBackend.Topology::sentinel);
+        }
     }
 
     @Target(ElementType.TYPE)

@@ -41,4 +41,8 @@ class EmbeddedBackendTest {
     @Nested
     class Notifications extends NotificationSystemContract {
     }
+
+    @Nested
+    class KeyLayout extends KeyLayoutMigrationContract {
+    }
 }

@@ -44,4 +44,8 @@ class ExternalBackendTest {
     @Nested
     class Notifications extends NotificationSystemContract {
     }
+
+    @Nested
+    class KeyLayout extends KeyLayoutMigrationContract {
+    }
 }

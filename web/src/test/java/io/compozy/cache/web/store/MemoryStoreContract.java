@@ -180,14 +180,14 @@ public abstract class MemoryStoreContract extends StoreContract {
         memory.append(key, List.of(message(0)), 0, 0);
         assertThat(redis.getList(memory.fullKey(key), StringCodec.INSTANCE).readAll())
                 .containsExactly("{\"role\":\"user\",\"content\":\"message 0\"}");
-        assertThat(memory.fullKey(key)).isEqualTo(ns + ":memory:" + key);
-        assertThat(memory.metadataKey(key)).isEqualTo(ns + ":memory:" + key + ":metadata");
+        assertThat(memory.fullKey(key)).isEqualTo("{" + ns + ":memory:" + key + "}");
+        assertThat(memory.metadataKey(key)).isEqualTo("{" + ns + ":memory:" + key + "}:metadata");
     }
 
     @Test
     void aPrefixWithoutColonGetsOne() {
         MemoryStore bare = new MemoryStore(redis, ns + "-mem");
-        assertThat(bare.fullKey("k")).isEqualTo(ns + "-mem:k");
+        assertThat(bare.fullKey("k")).isEqualTo("{" + ns + "-mem:k}");
     }
 
     @Test

@@ -47,9 +47,9 @@ public abstract class ResourceStoreContract extends StoreContract {
         StoredResource stored = resources.put(key, json("{ \"b\": [3, {\"z\":1, \"a\":2}], \"a\": \"x\" }"));
 
         String expected = "{\"a\":\"x\",\"b\":[3,{\"a\":2,\"z\":1}]}";
-        assertThat(redis.getBucket(ns + "-res:project:agent:a1", StringCodec.INSTANCE).get()).isEqualTo(expected);
+        assertThat(redis.getBucket("{" + ns + "-res:project:agent:a1}", StringCodec.INSTANCE).get()).isEqualTo(expected);
         assertThat(stored.etag()).isEqualTo(sha256(expected));
-        assertThat(redis.getBucket(ns + "-res:project:agent:a1:etag", StringCodec.INSTANCE).get()).isEqualTo(sha256(expected));
+        assertThat(redis.getBucket("{" + ns + "-res:project:agent:a1}:etag", StringCodec.INSTANCE).get()).isEqualTo(sha256(expected));
 
         StoredResource read = resources.get(key);
         assertThat(read.json()).isEqualTo(expected);
@@ -67,7 +67,7 @@ public abstract class ResourceStoreContract extends StoreContract {
     void versionedKeysLiveBesideTheUnversionedOne() {
         resources.put(ResourceKey.of(project, "t", "id"), json("{\"v\":0}"));
         resources.put(new ResourceKey(project, "t", "id", "2"), json("{\"v\":2}"));
-        assertThat(redis.getBucket(ns + "-res:project:t:id:ver:2", StringCodec.INSTANCE).get()).isEqualTo("{\"v\":2}");
+        assertThat(redis.getBucket("{" + ns + "-res:project:t:id:ver:2}", StringCodec.INSTANCE).get()).isEqualTo("{\"v\":2}");
         assertThat(resources.get(new ResourceKey(project, "t", "id", "2")).json()).isEqualTo("{\"v\":2}");
         assertThat(resources.list(project, "t")).extracting(ResourceTag::key)
                 .containsExactly(ResourceKey.of(project, "t", "id"), new ResourceKey(project, "t", "id", "2"));

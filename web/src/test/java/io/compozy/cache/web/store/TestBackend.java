@@ -1,11 +1,17 @@
 package io.compozy.cache.web.store;
 
+import io.compozy.cache.adapter.RedissonConfigs;
+import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.TlsSettings;
+import io.compozy.cache.config.TopologySettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.testing.TestRedis;
+import io.compozy.cache.testing.TestTopologies;
 import io.compozy.cache.testing.TlsTestServers;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import java.util.List;
 import java.util.Map;
@@ -34,16 +40,26 @@ public abstract class TestBackend implements ExtensionContext.Store.CloseableRes
 
     /** A new client of its own; the caller shuts it down. {@code clientName} may be null. */
     public RedissonClient newClient(final String clientName) {
-        Config config = new Config().setCodec(StringCodec.INSTANCE);
-        SingleServerConfig server = config.useSingleServer();
-        configure(server);
+        Config config = config();
         if (clientName != null) {
-            server.setClientName(clientName);
+            (config.isClusterConfig() ? config.useClusterServers()
+                    : config.isSentinelConfig() ? config.useSentinelServers() : config.useSingleServer())
+                    .setClientName(clientName);
         }
         return Redisson.create(config);
     }
 
-    protected abstract void configure(SingleServerConfig server);
+    /** The client configuration for this backend, String codec by default. */
+    protected Config config() {
+        Config config = new Config().setCodec(StringCodec.INSTANCE);
+        configure(config.useSingleServer());
+        return config;
+    }
+
+    /** A single-node backend's address and credentials. */
+    protected void configure(final SingleServerConfig server) {
+        throw new UnsupportedOperationException("not a single-node backend: override config()");
+    }
 
     /** Deletes the keys a test wrote: every key containing its namespace (never FLUSHDB on a shared server). */
     public static void deleteKeysContaining(final RedissonClient redis, final String namespace) {
@@ -84,6 +100,50 @@ public abstract class TestBackend implements ExtensionContext.Store.CloseableRes
         @Override
         public String toString() {
             return "embedded redis-server";
+        }
+    }
+
+    /**
+     * A Redis Cluster (3 masters, 3 replicas) or a Sentinel group: REDIS_CLUSTER_NODES / REDIS_SENTINEL_NODES,
+     * else the ones the harness starts once for this JVM. The client is configured exactly as the adapter
+     * configures it (RedissonConfigs), from the configuration keys an operator would set.
+     */
+    static final class Topology extends TestBackend {
+
+        private final String name;
+        private final Map<String, String> keys;
+
+        private Topology(final String name, final Map<String, String> keys) {
+            this.name = name;
+            this.keys = keys;
+        }
+
+        static Topology cluster() {
+            TestTopologies.Cluster cluster = TestTopologies.cluster();
+            Map<String, String> keys = new HashMap<>(Map.of("redis.mode", "distributed",
+                    TopologySettings.CLUSTER_NODES, cluster.nodeList()));
+            cluster.password().ifPresent(p -> keys.put(CacheSettings.PASSWORD, p));
+            return new Topology("Redis Cluster", keys);
+        }
+
+        static Topology sentinel() {
+            TestTopologies.Sentinel sentinel = TestTopologies.sentinel();
+            Map<String, String> keys = new HashMap<>(Map.of("redis.mode", "distributed",
+                    TopologySettings.SENTINEL_NODES, sentinel.sentinelList(),
+                    TopologySettings.SENTINEL_MASTER, sentinel.masterName()));
+            sentinel.password().ifPresent(p -> keys.put(CacheSettings.PASSWORD, p));
+            sentinel.sentinelPassword().ifPresent(p -> keys.put(TopologySettings.SENTINEL_PASSWORD, p));
+            return new Topology("Redis Sentinel", keys);
+        }
+
+        @Override
+        protected Config config() {
+            return RedissonConfigs.distributed(CacheSettings.load(ConfigLookup.of(keys)));
+        }
+
+        @Override
+        public String toString() {
+            return name;
         }
     }
 

@@ -2,6 +2,7 @@ package io.compozy.cache.web.store.eventstream;
 
 import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.DeliveryQueue;
+import io.compozy.cache.web.store.HashTag;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
@@ -65,12 +66,14 @@ public class ExecutionEventStream {
         this.queueCapacity = queueCapacity;
     }
 
+    /** {@code {stream:events:<id>}:seq}: one hash tag for sequence and log, which one script updates. */
     public static String sequenceKey(final String execId) {
-        return "stream:events:seq:" + StoreException.requireText(execId, "execution id");
+        return HashTag.of(channel(execId)) + ":seq";
     }
 
+    /** {@code {stream:events:<id>}:log}, in the sequence's hash slot. */
     public static String logKey(final String execId) {
-        return "stream:events:log:" + StoreException.requireText(execId, "execution id");
+        return HashTag.of(channel(execId)) + ":log";
     }
 
     public static String channel(final String execId) {

@@ -1,6 +1,7 @@
 package io.compozy.cache.web.store.memory;
 
 import io.compozy.cache.web.observe.Metered;
+import io.compozy.cache.web.store.HashTag;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
@@ -25,8 +26,9 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Conversation history (see docs/stores.md, "Memory store"). Keys are {@code {prefix}{key}}; a {@code :}
- * is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
+ * Conversation history (see docs/stores.md, "Memory store"). A conversation's keys are the list
+ * {@code {<prefix><key>}} and the hash {@code {<prefix><key>}:metadata}, in one hash slot ({@link HashTag});
+ * a {@code :} is added when the prefix lacks one. Every write that touches the counts runs as one Lua script, so
  * concurrent appends never lose a message or a count.
  *
  * <p>The spec's {@code append_lock}, {@code clear_lock} and {@code flush_lock} are not taken: append,
@@ -64,18 +66,23 @@ public class MemoryStore {
     public MemoryStore(final RedissonClient redis,
             @ConfigProperty(name = PREFIX_KEY, defaultValue = DEFAULT_PREFIX) final String prefix) {
         this.redis = Objects.requireNonNull(redis, "redis");
-        String given = Objects.requireNonNull(prefix, "prefix");
-        this.prefix = given.isEmpty() || given.endsWith(":") ? given : given + ":";
+        this.prefix = normalizedPrefix(prefix);
     }
 
-    /** The Redis key of a conversation's message list. */
+    /** The prefix as keys use it: a {@code :} is added when a non-empty prefix lacks one. */
+    public static String normalizedPrefix(final String prefix) {
+        String given = Objects.requireNonNull(prefix, "prefix");
+        return given.isEmpty() || given.endsWith(":") ? given : given + ":";
+    }
+
+    /** The Redis key of a conversation's message list: {@code {prefix+key}}, its own hash tag. */
     public String fullKey(final String key) {
         if (StoreException.requireText(key, "memory key").endsWith(METADATA_SUFFIX)) {
             // "chat:metadata" would be the list of one conversation and the metadata hash of another.
             throw StoreException.invalid("memory key '" + key + "' may not end with '" + METADATA_SUFFIX
                     + "' (that suffix marks a conversation's metadata)");
         }
-        return prefix + key;
+        return HashTag.of(prefix + key);
     }
 
     /** The Redis key of a conversation's metadata hash. */

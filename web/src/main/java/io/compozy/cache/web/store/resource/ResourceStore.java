@@ -1,6 +1,7 @@
 package io.compozy.cache.web.store.resource;
 
 import io.compozy.cache.web.observe.Metered;
+import io.compozy.cache.web.store.HashTag;
 import io.compozy.cache.web.store.KeyPatterns;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
@@ -83,12 +84,12 @@ public class ResourceStore {
         this.watchResync = watchResync;
     }
 
-    /** {@code {prefix}:{project}:{type}:{id}[:ver:{version}]} */
+    /** {@code {<prefix>:<project>:<type>:<id>[:ver:<version>]}}: its own hash tag ({@link HashTag}). */
     public String valueKey(final ResourceKey key) {
-        return typePrefix(key.project(), key.type()) + key.suffix();
+        return HashTag.of(typePrefix(key.project(), key.type()) + key.suffix());
     }
 
-    /** The value key plus {@code :etag}. */
+    /** The value key plus {@code :etag}: in the value's hash slot, so both change in one script. */
     public String etagKey(final ResourceKey key) {
         return valueKey(key) + ResourceKey.ETAG_SUFFIX;
     }
@@ -182,11 +183,13 @@ public class ResourceStore {
     /** Every resource of a project and type with its value, sorted by id then version. */
     @Metered("resource_list")
     public List<StoredResource> listWithValues(final String project, final String type) {
-        String typePrefix = typePrefix(project, type);
+        // Every value key starts with "{" + typePrefix and ends with "}"; its ETag key ends with "}:etag".
+        // The SCAN covers every master of a Cluster.
+        String typePrefix = "{" + typePrefix(project, type);
         List<String> keys;
         try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults()
                 .pattern(KeyPatterns.startingWith(typePrefix)).chunkSize(LIST_CHUNK))) {
-            keys = stream.filter(k -> !k.endsWith(ResourceKey.ETAG_SUFFIX)).distinct().toList();
+            keys = stream.filter(k -> k.endsWith("}") && !k.endsWith(ResourceKey.ETAG_SUFFIX)).distinct().toList();
         }
         List<StoredResource> found = new ArrayList<>(keys.size());
         for (int from = 0; from < keys.size(); from += LIST_CHUNK) {
@@ -229,7 +232,8 @@ public class ResourceStore {
             String rawKey = keys.get(i);
             ResourceKey key;
             try {
-                key = ResourceKey.fromSuffix(project, type, rawKey.substring(typePrefix.length()));
+                key = ResourceKey.fromSuffix(project, type,
+                        rawKey.substring(typePrefix.length(), rawKey.length() - 1));
             } catch (StoreException e) {
                 LOG.fine(() -> "skipping key '" + rawKey + "' that no resource id can produce");
                 continue;
