@@ -223,17 +223,20 @@ public final class TestTopologies {
                 MASTER_NAME, password, sentinelPassword, List.of(master, replica));
     }
 
-    /** On a master: waits until each connected replica's offset has reached the master's. */
+    /**
+     * On a master: waits until each connected replica has everything the master had written when this was
+     * called (its offset reaches the master's offset of that moment; writers may go on meanwhile).
+     */
     private static void awaitReplicasOf(final int port, final Optional<String> password) {
-        RedisProcess.await("the replicas of " + port + " have caught up", () -> {
-            String info = RedisProcess.command(port, password, "INFO", "replication");
-            if (!info.contains("role:master")) {
-                return true;
-            }
-            long master = Long.parseLong(info.replaceAll("(?s).*master_repl_offset:(\\d+).*", "$1"));
-            return info.lines().filter(l -> l.startsWith("slave") && l.contains("offset="))
-                    .allMatch(l -> Long.parseLong(l.replaceAll(".*offset=(\\d+).*", "$1")) >= master);
-        });
+        String first = RedisProcess.command(port, password, "INFO", "replication");
+        if (!first.contains("role:master")) {
+            return;
+        }
+        long target = Long.parseLong(first.replaceAll("(?s).*master_repl_offset:(\\d+).*", "$1"));
+        RedisProcess.await("the replicas of " + port + " have reached offset " + target, () ->
+                RedisProcess.command(port, password, "INFO", "replication").lines()
+                        .filter(l -> l.startsWith("slave") && l.contains("offset="))
+                        .allMatch(l -> Long.parseLong(l.replaceAll(".*offset=(\\d+).*", "$1")) >= target));
     }
 
     private static Optional<String> passwordIn(final List<String> nodes) {
