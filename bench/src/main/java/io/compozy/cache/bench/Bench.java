@@ -3,6 +3,7 @@ package io.compozy.cache.bench;
 import io.compozy.cache.adapter.CacheBackend;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.testing.TestTopologies;
 import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.persistence.GenerationExport;
@@ -100,7 +101,7 @@ public final class Bench {
         System.exit(status); // no benchmark thread may keep the run open
     }
 
-    /** @param what {@code all}, or a comma-separated list of startup, client, stores, snapshot */
+    /** @param what {@code all}, or a comma-separated list of startup, client, stores, snapshot; or aof, or cluster */
     private void run(final String what) throws Exception {
         List<String> rows = List.of(what.split(","));
         if (rows.contains("all") || rows.contains("startup")) {
@@ -117,6 +118,39 @@ public final class Bench {
         }
         if (what.equals("all") || what.equals("aof")) {
             appendOnlyFile();
+        }
+        if (what.equals("all") || what.equals("cluster")) {
+            clusterWorkload();
+        }
+    }
+
+    // 12. The store workload of row 2 on a 3-master Redis Cluster (one replica each) vs on one redis-server
+    // with a Cluster node's settings, both started by the test harness from the same binary, both through
+    // the adapter's own client (distributed mode), in turns. What sharding costs or gains on one machine.
+    private void clusterWorkload() throws Exception {
+        TestTopologies.Cluster cluster = TestTopologies.cluster();
+        Map<String, String> clustered = new HashMap<>(Map.of("redis.mode", "distributed",
+                "redis.cluster.nodes", cluster.nodeList()));
+        cluster.password().ifPresent(p -> clustered.put(CacheSettings.PASSWORD, p));
+        Map<String, String> single = Map.of("redis.mode", "distributed",
+                CacheSettings.ADDR, TestTopologies.startSingleLikeAClusterNode());
+        try (CacheBackend onCluster = CacheBackend.start(CacheSettings.load(ConfigLookup.of(clustered)), PUMP);
+             CacheBackend onSingle = CacheBackend.start(CacheSettings.load(ConfigLookup.of(single)), PUMP)) {
+            storeOps(onCluster.client(), "cwarm", null);
+            storeOps(onSingle.client(), "swarm", null);
+            List<Double> sharded = new ArrayList<>();
+            List<Double> one = new ArrayList<>();
+            for (int round = 0; round < ROUNDS; round++) {
+                if (round % 2 == 0) { // in turns, so that neither side always runs first
+                    sharded.add(storeOps(onCluster.client(), "c" + round, null));
+                    one.add(storeOps(onSingle.client(), "s" + round, null));
+                } else {
+                    one.add(storeOps(onSingle.client(), "s" + round, null));
+                    sharded.add(storeOps(onCluster.client(), "c" + round, null));
+                }
+            }
+            ratioRow("12", "store workload ops/s (as row 2): a 3-master Cluster with replicas vs one redis-server"
+                    + " with the same settings, both distributed mode", sharded, one, 0);
         }
     }
 

@@ -125,6 +125,18 @@ public final class TestTopologies {
         }
     }
 
+    /**
+     * One redis-server with a Cluster node's settings (password, the same binary and configuration, cluster
+     * mode off, no replica), started on a free loopback port and stopped by PID at exit: the bench's single
+     * Redis beside the Cluster. Returns its {@code redis://:password@host:port/0} address.
+     */
+    public static String startSingleLikeAClusterNode() {
+        String password = randomPassword();
+        String config = String.join("\n", "requirepass " + password, "repl-diskless-sync-delay 0");
+        RedisProcess node = RedisProcess.start(RedisProcess.freePort(false), config, false, Optional.of(password));
+        return "redis://:" + password + "@" + RedisProcess.HOST + ":" + node.port + "/0";
+    }
+
     public static synchronized Cluster cluster() {
         if (cluster == null) {
             Optional<String> given = env(CLUSTER_NODES);
