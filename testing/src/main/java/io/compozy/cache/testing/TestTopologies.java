@@ -166,8 +166,11 @@ public final class TestTopologies {
                 List.of());
     }
 
-    /** Six nodes, slots split in three, each master given a replica; ready once every node says the cluster is ok. */
-    private static Cluster startCluster() {
+    /**
+     * Six nodes, slots split in three, each master given a replica; ready once every node says the cluster is
+     * ok. A new one at each call (an empty Cluster, for tests that need one); stopped by PID at exit.
+     */
+    public static Cluster startCluster() {
         Optional<String> password = Optional.of(randomPassword());
         String config = String.join("\n", "cluster-enabled yes", "cluster-config-file nodes.conf",
                 "cluster-node-timeout 3000", "requirepass " + password.get(), "masterauth " + password.get(),
@@ -206,8 +209,11 @@ public final class TestTopologies {
                 password, List.copyOf(nodes));
     }
 
-    /** A master, its replica and three sentinels (quorum 2), sentinels with a password of their own. */
-    private static Sentinel startSentinel() {
+    /**
+     * A master, its replica and three sentinels (quorum 2), sentinels with a password of their own. A new group
+     * at each call (an empty one, for tests that need one); stopped by PID at exit.
+     */
+    public static Sentinel startSentinel() {
         Optional<String> password = Optional.of(randomPassword());
         Optional<String> sentinelPassword = Optional.of(randomPassword());
         String dataConfig = String.join("\n", "requirepass " + password.get(), "masterauth " + password.get(),
