@@ -76,11 +76,11 @@ class SlowSnapshotTest {
             }
             call(redis, "BGSAVE");
             // A deadline already passed: the wait must end with the reason, not poll forever.
-            assertThatThrownBy(() -> SnapshotManager.awaitBgsave(server, redis, System.nanoTime() - 1,
+            assertThatThrownBy(() -> BgsaveCapture.awaitBgsave(server, redis, System.nanoTime() - 1,
                     Duration.ofMillis(1)))
                     .isInstanceOf(IOException.class).hasMessageContaining("BGSAVE did not finish within");
-            assertThat(SnapshotManager.bgsaveDeadline(0)).isEqualTo(Duration.ofMinutes(1));
-            assertThat(SnapshotManager.bgsaveDeadline(10L << 30)).isEqualTo(Duration.ofMinutes(1).plusSeconds(1024));
+            assertThat(BgsaveCapture.bgsaveDeadline(0)).isEqualTo(Duration.ofMinutes(1));
+            assertThat(BgsaveCapture.bgsaveDeadline(10L << 30)).isEqualTo(Duration.ofMinutes(1).plusSeconds(1024));
         }
     }
 }
