@@ -189,6 +189,31 @@ class SharedCachingProviderTest {
         }
     }
 
+    /**
+     * At a server stop Liberty passivates sessions after the adapter has gone: a session cache call must fail
+     * at once then, not wait for a start that never comes (a stop hung on exactly that wait).
+     */
+    @Test
+    void onceTheAdapterHasStoppedTheFacadeFailsAtOnceInsteadOfWaitingForIt() {
+        SharedCachingProvider running = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(running);
+        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CacheManager liberty = facade.getCacheManager(null, null, new java.util.Properties());
+        Cache<String, byte[]> sessions = liberty.createCache("facade-stop",
+                new MutableConfiguration<String, byte[]>().setTypes(String.class, byte[].class));
+        io.compozy.cache.provider.SharedProvider.unregister(running);
+        running.close();
+        try {
+            long begin = System.nanoTime();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sessions.get("s1"))
+                    .isInstanceOf(javax.cache.CacheException.class).hasMessageContaining("has stopped");
+            // Far below the 120 s a first start may take: the call did not wait for a start.
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - begin)).isLessThan(java.time.Duration.ofSeconds(60));
+        } finally {
+            facade.close();
+        }
+    }
+
     private static java.net.URI URI_OF(final String name) {
         return java.net.URI.create("compozy-cache:test-" + name);
     }

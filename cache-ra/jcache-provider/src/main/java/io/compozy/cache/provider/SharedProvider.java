@@ -20,6 +20,8 @@ public final class SharedProvider {
     private static final ReentrantLock LOCK = new ReentrantLock();
     private static final Condition REGISTERED = LOCK.newCondition();
     private static CachingProvider current;
+    /** The adapter stopped and has not started again: callers fail at once instead of waiting. */
+    private static boolean stopped;
 
     private SharedProvider() {
     }
@@ -29,18 +31,24 @@ public final class SharedProvider {
         LOCK.lock();
         try {
             current = provider;
+            stopped = false;
             REGISTERED.signalAll();
         } finally {
             LOCK.unlock();
         }
     }
 
-    /** Called by the adapter when it stops; later calls wait for the next start. */
+    /**
+     * Called by the adapter when it stops. Until it starts again, calls fail at once: at a server stop
+     * Liberty passivates every session after the adapter has gone, and a wait would hold the stop for
+     * {@link #START_WAIT} per call (seen: a server stop that never finished).
+     */
     public static void unregister(final CachingProvider provider) {
         LOCK.lock();
         try {
             if (current == provider) {
                 current = null;
+                stopped = true;
             }
         } finally {
             LOCK.unlock();
@@ -48,13 +56,18 @@ public final class SharedProvider {
     }
 
     /**
-     * The adapter's provider, waiting up to {@link #START_WAIT} while the adapter starts (Liberty may
-     * start an application's session store before the resource adapter has connected).
+     * The adapter's provider, waiting up to {@link #START_WAIT} while the adapter starts for the first time
+     * (Liberty may start an application's session store before the resource adapter has connected); once it
+     * has stopped, failing at once until it runs again.
      */
     static CachingProvider await() {
         LOCK.lock();
         try {
             long nanos = START_WAIT.toNanos();
+            if (current == null && stopped) {
+                throw new CacheException("The Compozy cache resource adapter has stopped (server stopping, or the"
+                        + " adapter being replaced): sessions in the cache are not available until it runs again");
+            }
             while (current == null) {
                 if (nanos <= 0) {
                     throw new CacheException("The Compozy cache resource adapter has not started within "
