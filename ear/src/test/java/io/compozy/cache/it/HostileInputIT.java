@@ -222,7 +222,17 @@ class HostileInputIT {
             request.header("Content-Type", "application/json");
         }
         try {
-            return HTTP_1_1.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            try {
+                return HTTP_1_1.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException e) {
+                if (!String.valueOf(e.getMessage()).contains("received no bytes")) {
+                    throw e;
+                }
+                // Liberty closes a connection after refusing a hostile request line; the client may have
+                // sent the next request on it already. That request never reached the server: send it again
+                // (on a new connection).
+                return HTTP_1_1.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
