@@ -51,6 +51,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
         } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
             startFailure = e.getMessage();
             StartFailure.record(e.getMessage());
+            LibraryRegistration.failed(e.getMessage());
             LOG.severe("Compozy cache did not start: " + e.getMessage());
             throw new ResourceAdapterInternalException(e.getMessage(), e);
         }

@@ -29,6 +29,15 @@ public final class LibraryRegistration {
         }
     }
 
+    /** Tells the library's callers the adapter did not start, so they fail at once with the reason. */
+    public static void failed(final String reason) {
+        try {
+            SharedProvider.failed(reason);
+        } catch (LinkageError e) {
+            // No library shared with the adapter: nobody waits.
+        }
+    }
+
     public static void unregister(final CachingProvider provider) {
         try {
             SharedProvider.unregister(provider);

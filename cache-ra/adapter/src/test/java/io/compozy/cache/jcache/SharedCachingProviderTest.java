@@ -214,6 +214,28 @@ class SharedCachingProviderTest {
         }
     }
 
+    /** An adapter whose start failed: Liberty's session stores get the reason at once instead of waiting 120 s each. */
+    @Test
+    void whenTheAdapterDidNotStartTheFacadeFailsAtOnceWithTheReason() {
+        io.compozy.cache.provider.SharedProvider.failed("Invalid configuration 'redis.addr': not a Redis address");
+        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        long begin = System.nanoTime();
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> facade.getCacheManager(null, null, new java.util.Properties()))
+                .isInstanceOf(javax.cache.CacheException.class).hasMessageContaining("did not start")
+                .hasMessageContaining("'redis.addr'");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - begin)).isLessThan(java.time.Duration.ofSeconds(60));
+        SharedCachingProvider running = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+        io.compozy.cache.provider.SharedProvider.register(running); // a later successful start clears it
+        try {
+            assertThat(facade.getCacheManager(null, null, new java.util.Properties())).isNotNull();
+        } finally {
+            facade.close();
+            io.compozy.cache.provider.SharedProvider.unregister(running);
+            running.close();
+        }
+    }
+
     private static java.net.URI URI_OF(final String name) {
         return java.net.URI.create("compozy-cache:test-" + name);
     }

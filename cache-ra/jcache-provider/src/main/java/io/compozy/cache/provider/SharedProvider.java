@@ -20,8 +20,11 @@ public final class SharedProvider {
     private static final ReentrantLock LOCK = new ReentrantLock();
     private static final Condition REGISTERED = LOCK.newCondition();
     private static CachingProvider current;
-    /** The adapter stopped and has not started again: callers fail at once instead of waiting. */
-    private static boolean stopped;
+    /**
+     * Why there is no provider when callers must not wait for one: the adapter stopped (and has not started
+     * again), or its start failed. Null while a first start may still come.
+     */
+    private static String unavailable;
 
     private SharedProvider() {
     }
@@ -31,7 +34,7 @@ public final class SharedProvider {
         LOCK.lock();
         try {
             current = provider;
-            stopped = false;
+            unavailable = null;
             REGISTERED.signalAll();
         } finally {
             LOCK.unlock();
@@ -48,7 +51,27 @@ public final class SharedProvider {
         try {
             if (current == provider) {
                 current = null;
-                stopped = true;
+                unavailable = "The Compozy cache resource adapter has stopped (server stopping, or the adapter being"
+                        + " replaced): sessions in the cache are not available until it runs again";
+                REGISTERED.signalAll();
+            }
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    /**
+     * Called by the adapter when its start failed: callers fail at once with {@code reason} (safe to show:
+     * it names the key or the address, never a secret) instead of waiting {@link #START_WAIT} each, which
+     * held every application's start and the server's stop for minutes.
+     */
+    public static void failed(final String reason) {
+        LOCK.lock();
+        try {
+            if (current == null) {
+                unavailable = "The Compozy cache resource adapter did not start, so sessions in the cache are not"
+                        + " available: " + reason;
+                REGISTERED.signalAll();
             }
         } finally {
             LOCK.unlock();
@@ -64,11 +87,10 @@ public final class SharedProvider {
         LOCK.lock();
         try {
             long nanos = START_WAIT.toNanos();
-            if (current == null && stopped) {
-                throw new CacheException("The Compozy cache resource adapter has stopped (server stopping, or the"
-                        + " adapter being replaced): sessions in the cache are not available until it runs again");
-            }
             while (current == null) {
+                if (unavailable != null) {
+                    throw new CacheException(unavailable);
+                }
                 if (nanos <= 0) {
                     throw new CacheException("The Compozy cache resource adapter has not started within "
                             + START_WAIT.toSeconds() + " s: its JCache provider (sessions in the cache) is not"
