@@ -39,7 +39,7 @@ final class FollowingCacheManager implements InvocationHandler {
         this.properties = properties;
         this.proxy = (CacheManager) Proxy.newProxyInstance(CacheManager.class.getClassLoader(),
                 new Class<?>[] {CacheManager.class}, this);
-        target();
+        target(true); // created while the adapter starts or is being replaced: wait for it
     }
 
     CacheManager proxy() {
@@ -48,7 +48,12 @@ final class FollowingCacheManager implements InvocationHandler {
 
     /** The running adapter's manager, taken again after the adapter restarted. */
     private synchronized CacheManager target() {
-        CachingProvider running = SharedProvider.await();
+        return target(false);
+    }
+
+    /** @param waitAcrossStop whether to wait for an adapter that stopped (only creation does; calls fail at once) */
+    private synchronized CacheManager target(final boolean waitAcrossStop) {
+        CachingProvider running = waitAcrossStop ? SharedProvider.await() : SharedProvider.running();
         if (current == null || running != adapter || current.isClosed()) {
             current = running.getCacheManager(uri, classLoader, properties);
             adapter = running;

@@ -20,11 +20,10 @@ public final class SharedProvider {
     private static final ReentrantLock LOCK = new ReentrantLock();
     private static final Condition REGISTERED = LOCK.newCondition();
     private static CachingProvider current;
-    /**
-     * Why there is no provider when callers must not wait for one: the adapter stopped (and has not started
-     * again), or its start failed. Null while a first start may still come.
-     */
-    private static String unavailable;
+    /** Why the adapter did not start; callers fail at once with it. Null once a start succeeds. */
+    private static String failed;
+    /** Set while a started adapter is stopped; calls on caches fail at once (see {@link #running()}). */
+    private static String stopped;
 
     private SharedProvider() {
     }
@@ -34,24 +33,21 @@ public final class SharedProvider {
         LOCK.lock();
         try {
             current = provider;
-            unavailable = null;
+            failed = null;
+            stopped = null;
             REGISTERED.signalAll();
         } finally {
             LOCK.unlock();
         }
     }
 
-    /**
-     * Called by the adapter when it stops. Until it starts again, calls fail at once: at a server stop
-     * Liberty passivates every session after the adapter has gone, and a wait would hold the stop for
-     * {@link #START_WAIT} per call (seen: a server stop that never finished).
-     */
+    /** Called by the adapter when it stops; until it starts again, calls on caches fail at once. */
     public static void unregister(final CachingProvider provider) {
         LOCK.lock();
         try {
             if (current == provider) {
                 current = null;
-                unavailable = "The Compozy cache resource adapter has stopped (server stopping, or the adapter being"
+                stopped = "The Compozy cache resource adapter has stopped (server stopping, or the adapter being"
                         + " replaced): sessions in the cache are not available until it runs again";
                 REGISTERED.signalAll();
             }
@@ -69,7 +65,7 @@ public final class SharedProvider {
         LOCK.lock();
         try {
             if (current == null) {
-                unavailable = "The Compozy cache resource adapter did not start, so sessions in the cache are not"
+                failed = "The Compozy cache resource adapter did not start, so sessions in the cache are not"
                         + " available: " + reason;
                 REGISTERED.signalAll();
             }
@@ -79,17 +75,33 @@ public final class SharedProvider {
     }
 
     /**
-     * The adapter's provider, waiting up to {@link #START_WAIT} while the adapter starts for the first time
-     * (Liberty may start an application's session store before the resource adapter has connected); once it
-     * has stopped, failing at once until it runs again.
+     * The adapter's provider, for creating managers: waits up to {@link #START_WAIT} while the adapter starts,
+     * or is being replaced (Liberty may start an application's session store before the resource adapter has
+     * connected, also after a hot RAR update); fails at once when its start failed.
      */
     static CachingProvider await() {
+        return await(true);
+    }
+
+    /**
+     * The adapter's provider, for calls on caches: as {@link #await()}, but failing at once while a started
+     * adapter is stopped. At a server stop Liberty passivates every session after the adapter has gone; a
+     * wait there held the stop for {@link #START_WAIT} per call (seen: a stop that never finished).
+     */
+    static CachingProvider running() {
+        return await(false);
+    }
+
+    private static CachingProvider await(final boolean waitAcrossStop) {
         LOCK.lock();
         try {
             long nanos = START_WAIT.toNanos();
             while (current == null) {
-                if (unavailable != null) {
-                    throw new CacheException(unavailable);
+                if (failed != null) {
+                    throw new CacheException(failed);
+                }
+                if (!waitAcrossStop && stopped != null) {
+                    throw new CacheException(stopped);
                 }
                 if (nanos <= 0) {
                     throw new CacheException("The Compozy cache resource adapter has not started within "
