@@ -107,7 +107,9 @@ final class FollowingCacheManager implements InvocationHandler {
         if (closed) {
             throw new IllegalStateException("This CacheManager is closed");
         }
-        Object result = forward(target(), method, args);
+        // Manager calls (getCache, createCache) come from a session store being set up, also while a replaced
+        // adapter comes back: they wait for it. Calls on caches do not (see FollowingCache, resolve).
+        Object result = forward(target(true), method, args);
         return switch (method.getName()) {
             case "createCache" -> {
                 created.put((String) args[0], (Configuration<?, ?>) args[1]);
