@@ -26,9 +26,9 @@ import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
 
 /**
- * Lists the topology's nodes for status and health, and notices failovers: every second it compares the
- * masters the client follows with those it followed before. When one master has been replaced by another
- * (Sentinel elected a replica, or a Cluster replica took over its master's slots) it logs one WARNING with
+ * Lists the topology's nodes for status and health, and notices failovers: every second it looks at the
+ * masters the client follows. When one master has been replaced by another (Sentinel elected a replica, or a
+ * Cluster replica took over its master's slots; {@link MasterChanges} pairs the two) it logs one WARNING with
  * the old and the new master and counts it. Only Cluster and Sentinel are watched; one node has no failover.
  */
 final class TopologyWatch implements AutoCloseable {
@@ -41,8 +41,9 @@ final class TopologyWatch implements AutoCloseable {
     private final TopologySettings topology;
     private final AtomicLong failovers = new AtomicLong();
     private final ScheduledExecutorService checker;
+    private final MasterChanges changes = new MasterChanges();
     /** The masters as last seen (host:port), once the first look succeeded. */
-    private Set<String> masters;
+    private Set<String> seen;
 
     TopologyWatch(final RedissonClient client, final TopologySettings topology) {
         this.client = client;
@@ -132,7 +133,7 @@ final class TopologyWatch implements AutoCloseable {
         }
     }
 
-    /** One look at the masters; a master that is gone without a successor yet waits for the next look. */
+    /** One look at the masters; a failover is logged once its successor is listed, whichever came first. */
     private void check() {
         Set<String> now = new TreeSet<>();
         if (topology instanceof TopologySettings.Cluster) {
@@ -140,26 +141,19 @@ final class TopologyWatch implements AutoCloseable {
         } else {
             now.add(address(client.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster().getAddr()));
         }
-        if (masters == null) {
-            masters = now;
-            return;
-        }
-        Set<String> gone = new TreeSet<>(masters);
-        gone.removeAll(now);
-        Set<String> added = new TreeSet<>(now);
-        added.removeAll(masters);
-        if (added.isEmpty()) {
-            return; // unchanged, or a master lost and not yet replaced: keep the old view until it is
-        }
-        if (!gone.isEmpty()) {
-            failovers.addAndGet(Math.min(gone.size(), added.size()));
-            LOG.warning("Redis " + topology.name() + " failover: master " + String.join(", ", gone)
-                    + " replaced by " + String.join(", ", added) + " (failover " + failovers.get()
-                    + " since start)");
-        } else {
+        Set<String> before = seen;
+        seen = now;
+        var failover = changes.observe(now, System.nanoTime());
+        if (failover.isPresent()) {
+            failovers.addAndGet(failover.get().count());
+            LOG.warning("Redis " + topology.name() + " failover: master " + String.join(", ", failover.get().gone())
+                    + " replaced by " + String.join(", ", failover.get().successors()) + " (failover "
+                    + failovers.get() + " since start)");
+        } else if (before != null && !before.containsAll(now)) {
+            Set<String> added = new TreeSet<>(now);
+            added.removeAll(before);
             LOG.info("Redis " + topology.name() + ": new master " + String.join(", ", added));
         }
-        masters = now;
     }
 
     private static String address(final InetSocketAddress address) {
