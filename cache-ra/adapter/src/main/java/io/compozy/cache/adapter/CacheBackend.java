@@ -17,11 +17,7 @@ import io.compozy.cache.persistence.SnapshotManager;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -35,30 +31,23 @@ import org.redisson.api.redisnode.RedisNodes;
  * <p>In standalone mode a redis-server that dies (killed, crashed) is started again on the same port
  * with the same password, from its append-only file or else the newest snapshot when persistence is on:
  * the one client reconnects by itself and resubscribes its channels, so applications keep the references
- * they hold. Without an AOF, writes since that snapshot are lost (docs/reliability.md).
+ * they hold ({@link EmbeddedRestartSupervisor}). Without an AOF, writes since that snapshot are lost
+ * (docs/reliability.md).
  */
 public final class CacheBackend implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(CacheBackend.class.getName());
     private static final long PING_TIMEOUT_MS = 2_000;
-    /** Attempts to restart a dead embedded server before giving up (liveness then says so). */
-    private static final int RESTART_ATTEMPTS = 5;
-    private static final long RESTART_BACKOFF_MS = 1_000;
-    private static final long RESTART_STOP_WAIT_SECONDS = 60;
 
     private final RedissonClient client;
     private final RedissonClient sharedClient;
     private final Optional<SnapshotManager> persistence;
-    private final Optional<CacheSettings.Standalone> standalone;
     private final TopologySettings topology;
     private final TopologyWatch topologyWatch;
-    private final Executor pump;
-    private final AtomicLong restarts = new AtomicLong();
-    /** Runs restarts one at a time, off the process reaper's thread; only in standalone mode. */
-    private final Optional<ExecutorService> restarter;
+    /** Only in standalone mode. */
+    private final Optional<EmbeddedRestartSupervisor> supervisor;
     private volatile BackendInfo info;
     private volatile Optional<EmbeddedRedisServer> embedded;
-    private volatile boolean closing;
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
                          final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence,
@@ -71,15 +60,8 @@ public final class CacheBackend implements AutoCloseable {
         this.info = info;
         this.embedded = embedded;
         this.persistence = persistence;
-        this.standalone = standalone;
-        this.pump = pump;
-        this.restarter = embedded.map(server -> Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "compozy-cache-embedded-restart");
-            thread.setDaemon(true);
-            return thread;
-        }));
-        embedded.ifPresent(this::watch);
-        persistence.ifPresent(manager -> manager.onServerReplaced(this::replaced));
+        this.supervisor = embedded.map(server -> new EmbeddedRestartSupervisor(server, persistence,
+                standalone.orElseThrow(), pump, this::serving));
     }
 
     /**
@@ -285,9 +267,9 @@ public final class CacheBackend implements AutoCloseable {
      */
     @Override
     public void close() {
-        closing = true;
+        supervisor.ifPresent(EmbeddedRestartSupervisor::stopRestarting);
         topologyWatch.close();
-        restarter.ifPresent(CacheBackend::awaitRestart);
+        supervisor.ifPresent(EmbeddedRestartSupervisor::awaitRestart);
         try {
             persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
         } finally {
@@ -305,97 +287,15 @@ public final class CacheBackend implements AutoCloseable {
 
     /** Restarts of the embedded redis-server since the adapter started. */
     public long embeddedRestarts() {
-        return restarts.get();
+        return supervisor.map(EmbeddedRestartSupervisor::restarts).orElse(0L);
     }
 
-    private void watch(final EmbeddedRedisServer server) {
-        // Completes on the JDK's process reaper thread: hand the work over at once.
-        server.onExit().thenRun(() -> {
-            if (closing || persistence.map(manager -> manager.stoppedOnPurpose(server)).orElse(false)) {
-                return; // stopping, or a restore replaces it (and tells replaced())
-            }
-            LOG.warning("The embedded redis-server (pid " + server.pid() + ") exited unexpectedly; starting it again"
-                    + " on " + server.host() + ":" + server.port() + (persistence.isEmpty()
-                            ? " empty (persistence is off)"
-                            : standalone.orElseThrow().persistence().appendOnly()
-                                    ? " from its append-only file (no acknowledged write is lost)"
-                                    : " from the newest snapshot (writes since that snapshot are lost)"));
-            try {
-                restarter.orElseThrow().execute(() -> restart(server));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                LOG.fine("not restarting: the cache is stopping");
-            }
-        });
-    }
-
-    /** A restore started the server again on a chosen generation: watch the new process, report its pid. */
-    private void replaced(final EmbeddedRedisServer started) {
+    /** A restart or a restore started a new redis-server process: report its pid. */
+    private void serving(final EmbeddedRedisServer started, final long restarts) {
         BackendInfo old = info;
         info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
-                old.redisVersion(), started.pid(), old.embeddedRestarts());
+                old.redisVersion(), started.pid(), restarts);
         embedded = Optional.of(started);
-        watch(started);
-    }
-
-    /** Restarts the dead server on its address, a few times with a growing pause, until one start succeeds. */
-    private void restart(final EmbeddedRedisServer dead) {
-        long begin = System.nanoTime();
-        for (int attempt = 1; attempt <= RESTART_ATTEMPTS && !closing; attempt++) {
-            try {
-                EmbeddedRedisServer started = persistence.isPresent()
-                        ? persistence.get().restartServer(dead, standalone.orElseThrow(), pump)
-                        : EmbeddedRedisServer.startAgain(dead, standalone.orElseThrow(), pump, Optional.empty());
-                if (closing) {
-                    started.close();
-                    return;
-                }
-                long count = restarts.incrementAndGet();
-                BackendInfo old = info;
-                info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
-                        old.redisVersion(), started.pid(), count);
-                embedded = Optional.of(started);
-                watch(started);
-                LOG.info("The embedded redis-server runs again: pid " + started.pid() + " on " + started.host() + ":"
-                        + started.port() + ", restart " + count + " since start, "
-                        + (System.nanoTime() - begin) / 1_000_000 + " ms after the exit was noticed");
-                return;
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "Restarting the embedded redis-server failed (attempt " + attempt + " of "
-                        + RESTART_ATTEMPTS + "): " + e.getMessage(), e);
-                if (e instanceof PersistenceException) {
-                    break; // no snapshot restores: starting empty would pass lost data for an empty cache
-                }
-                pauseUnlessClosing(RESTART_BACKOFF_MS << (attempt - 1));
-            }
-        }
-        if (!closing) {
-            LOG.severe("The embedded redis-server is down and was not restarted after " + RESTART_ATTEMPTS
-                    + " attempts; every cache operation fails until the server is restarted (see the lines above)");
-        }
-    }
-
-    private void pauseUnlessClosing(final long millis) {
-        long until = System.nanoTime() + millis * 1_000_000;
-        while (!closing && System.nanoTime() < until) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    /** Lets a running restart finish (it notices {@link #closing}); never interrupts it (JE I/O). */
-    private static void awaitRestart(final ExecutorService restarter) {
-        restarter.shutdown();
-        try {
-            if (!restarter.awaitTermination(RESTART_STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                LOG.warning("A restart of the embedded redis-server is still running; stopping anyway");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** The embedded server's client (standalone mode); one node, database 0. */
