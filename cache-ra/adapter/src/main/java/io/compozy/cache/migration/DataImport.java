@@ -82,6 +82,7 @@ public final class DataImport {
                     + dataDir + " into the Redis at " + where + ": " + restorer.restored() + " keys, " + restorer.bytes()
                     + " bytes in " + seconds(start) + " s; " + restorer.expired() + " key(s) had expired and were"
                     + " skipped");
+            warnAboutOtherDatabases("Generation " + generation.generation() + " of " + dataDir, reading);
         } catch (PersistenceException | IOException | ImportFailure e) {
             throw failed(dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")", where, restorer, e.getMessage(), e,
                     "The target is no longer empty: empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
@@ -140,6 +141,16 @@ public final class DataImport {
         LOG.info("Imported the Redis at " + from + " into the embedded server through " + method.description + ": "
                 + restorer.restored() + " keys, " + restorer.bytes() + " bytes in " + seconds(start) + " s; "
                 + restorer.expired() + " key(s) had expired and were skipped; the source wrote " + reading.format());
+        warnAboutOtherDatabases("The Redis at " + from, reading);
+    }
+
+    /** Keys outside database 0 were read and left out: say where, so that nobody believes them copied. */
+    private static void warnAboutOtherDatabases(final String source, final DumpCapture.Reading reading) {
+        if (!reading.otherDatabases.isEmpty()) {
+            LOG.warning(source + " also holds keys in " + reading.otherDatabasesInWords() + "; only database 0 is"
+                    + " copied, which is the one the product uses. They were left out; copy them yourself if an"
+                    + " application needs them.");
+        }
     }
 
     /** Writes the newest generation that reads back intact (falling back past corrupt ones) to {@code rdb}. */

@@ -16,8 +16,11 @@ import io.compozy.cache.persistence.RdbFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Reads every key of an RDB as a DUMP payload with its expiry, through redis-replicator, and hands each to a
@@ -39,11 +42,22 @@ final class DumpCapture {
         }
     }
 
-    /** What was read: the RDB format and the Redis that wrote it, and whether the end marker was reached. */
+    /**
+     * What was read: the RDB format and the Redis that wrote it, whether the end marker was reached, and the keys
+     * of databases other than 0, which are not copied (the product uses database 0; a replication stream or an
+     * RDB carries every database).
+     */
     static final class Reading {
         volatile int rdbVersion = -1;
         volatile String redisVersion = "?";
         volatile boolean complete;
+        final Map<Long, Long> otherDatabases = new ConcurrentSkipListMap<>();
+
+        /** "database 3 (2 keys), database 5 (1 key)", or empty when every key was in database 0. */
+        String otherDatabasesInWords() {
+            return otherDatabases.entrySet().stream().map(e -> "database " + e.getKey() + " (" + e.getValue()
+                    + (e.getValue() == 1 ? " key)" : " keys)")).collect(Collectors.joining(", "));
+        }
 
         /** "RDB format 10, Redis 7.0.15" for messages. */
         String format() {
@@ -91,7 +105,12 @@ final class DumpCapture {
         replicator.setRdbVisitor(new Visitor(replicator, targetRdbVersion, reading));
         replicator.addEventListener((source, event) -> {
             if (event instanceof DumpKeyValuePair pair) {
-                target.restore(pair, reading.format());
+                long database = pair.getDb() == null ? 0 : pair.getDb().getDbNumber();
+                if (database == 0) {
+                    target.restore(pair, reading.format());
+                } else {
+                    reading.otherDatabases.merge(database, 1L, Long::sum);
+                }
             } else if (event instanceof AuxField aux && "redis-ver".equals(aux.getAuxKey())) {
                 reading.redisVersion = aux.getAuxValue();
             } else if (event instanceof PostRdbSyncEvent) {

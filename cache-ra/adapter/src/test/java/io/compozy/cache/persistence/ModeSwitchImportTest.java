@@ -16,11 +16,18 @@ import io.compozy.cache.config.InvalidConfigurationException;
 import io.compozy.cache.config.Mode;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.migration.DataImport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,6 +142,58 @@ class ModeSwitchImportTest {
         } finally {
             standalone.close();
         }
+    }
+
+    /**
+     * The product uses database 0 of its embedded server, and a replication stream carries every database: keys
+     * of the others must neither land in database 0 (where a same-named key would collide or be shadowed) nor
+     * vanish unmentioned.
+     */
+    @Test
+    void onlyDatabaseZeroIsCopiedAndTheOthersAreNamedInAWarning() throws Exception {
+        external = Standalone.startPlain(root.resolve("external"));
+        try (ControlConnection redis = connect(external)) {
+            call(redis, "SET", "same-name", "from database 0");
+            call(redis, "SELECT", "3");
+            call(redis, "SET", "same-name", "from database 3");
+            call(redis, "SET", "only-in-3", "x");
+            call(redis, "SELECT", "0");
+        }
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(final LogRecord record) {
+                if (record.getLevel() == Level.WARNING) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger importLog = Logger.getLogger(DataImport.class.getName());
+        importLog.addHandler(capture);
+        Map<String, String> back = standalone("databases", Optional.empty());
+        back.put(ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + external.port());
+        back.put(ImportSettings.STANDALONE_PASSWORD, external.password().reveal());
+        CacheBackend standalone;
+        try {
+            standalone = start(back);
+        } finally {
+            importLog.removeHandler(capture);
+        }
+        try (ControlConnection redis = connect(standalone.embeddedServer().orElseThrow())) {
+            assertThat(contents(redis)).isEqualTo(Map.of("same-name", "string=from database 0"));
+        } finally {
+            standalone.close();
+        }
+        assertThat(warnings).anySatisfy(w -> assertThat(w).contains("database 3 (2 keys)")
+                .contains("only database 0 is copied"));
     }
 
     @Test
