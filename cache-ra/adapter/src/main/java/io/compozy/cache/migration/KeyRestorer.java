@@ -41,6 +41,7 @@ final class KeyRestorer {
     /** The batch being filled; only the importing thread touches it. */
     private CommandBatchService batch;
     private int batched;
+    private String sourceFormat = "?";
 
     KeyRestorer(final RedissonClient target) {
         this.executor = ((Redisson) target).getCommandExecutor();
@@ -53,6 +54,7 @@ final class KeyRestorer {
      */
     void restore(final KeyValuePair<byte[], byte[]> pair, final String sourceFormat) {
         throwIfFailed();
+        this.sourceFormat = sourceFormat;
         Long expiresAt = expiresAtMillis(pair);
         if (expiresAt != null && expiresAt <= System.currentTimeMillis()) {
             expired.incrementAndGet();
@@ -84,10 +86,21 @@ final class KeyRestorer {
         }
     }
 
-    /** Sends the keys batched so far, pipelined (one batch per node that owns some of them). */
+    /**
+     * Sends the keys batched so far, pipelined (one batch per node that owns some of them). Each key's own reply
+     * completes its future above; but when Redis refuses one command of a batch, Redisson fails the batch and may
+     * leave that command's future open, so the batch's failure is recorded too, and {@link #finish()} stops on it
+     * instead of waiting out its deadline for a reply that will not come.
+     */
     private void send() {
         if (batch != null) {
-            batch.executeAsync(); // each key's own reply completes its future above
+            String format = sourceFormat;
+            batch.executeAsync().whenComplete((ok, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, new ImportFailure("a pipelined batch of keys could not be written: "
+                            + redisWords(error) + hint(error, format), error));
+                }
+            });
             batch = null;
             batched = 0;
         }
@@ -96,10 +109,14 @@ final class KeyRestorer {
     /** Waits for every reply. @throws ImportFailure with the first key that failed */
     void finish() {
         send();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         try {
-            if (!window.tryAcquire(IN_FLIGHT, WAIT_SECONDS, TimeUnit.SECONDS)) {
-                throw new ImportFailure("the target did not answer " + (IN_FLIGHT - window.availablePermits())
-                        + " RESTORE(s) within " + WAIT_SECONDS + " s", null);
+            while (!window.tryAcquire(IN_FLIGHT, 100, TimeUnit.MILLISECONDS)) {
+                throwIfFailed(); // a refused key: its reply may never come, the reason is known now
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ImportFailure("the target did not answer " + (IN_FLIGHT - window.availablePermits())
+                            + " RESTORE(s) within " + WAIT_SECONDS + " s", null);
+                }
             }
             window.release(IN_FLIGHT);
         } catch (InterruptedException e) {
