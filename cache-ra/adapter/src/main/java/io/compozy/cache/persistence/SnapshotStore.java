@@ -42,9 +42,6 @@ import java.util.logging.Logger;
  */
 final class SnapshotStore implements AutoCloseable {
 
-    static final int CHUNK_BYTES = GenerationFormat.CHUNK_BYTES;
-    static final String MARKER = CommitMarker.FILE;
-
     private static final Logger LOG = Logger.getLogger(SnapshotStore.class.getName());
 
     private final Path dataDir;
@@ -56,7 +53,7 @@ final class SnapshotStore implements AutoCloseable {
     private volatile boolean partialLeft;
     /** The generations last listed, shown while the store cannot be reopened (they are on disk). */
     private volatile List<StoredGeneration> listed = List.of();
-    /** The newest generation this store ever committed, from {@link #MARKER}; 0 for a store without one. */
+    /** The newest generation this store ever committed, from {@link CommitMarker}; 0 for a store without one. */
     private volatile long committedNewest;
 
     private SnapshotStore(final Path dataDir, final Optional<SnapshotCipher> cipher) {
@@ -289,10 +286,6 @@ final class SnapshotStore implements AutoCloseable {
     @Override
     public void close() {
         environment.close();
-    }
-
-    static byte[] chunkKey(final long generation, final int index) {
-        return GenerationFormat.chunkKey(generation, index);
     }
 
     /** For tests: the raw chunks database, to damage a generation on purpose. */

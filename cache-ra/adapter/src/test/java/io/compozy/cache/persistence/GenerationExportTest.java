@@ -107,7 +107,7 @@ class GenerationExportTest {
         CacheSettings.Standalone settings = Standalone.settings(root);
         snapshotEveryType(settings);
         try (SnapshotStore store = SnapshotStore.open(root.resolve("data"), Optional.empty())) {
-            store.chunksDatabase().put(null, new DatabaseEntry(SnapshotStore.chunkKey(1, 0)),
+            store.chunksDatabase().put(null, new DatabaseEntry(GenerationFormat.chunkKey(1, 0)),
                     new DatabaseEntry(new byte[] {'R', 'E', 'D', 'I', 'S'}));
         }
         Path rdb = root.resolve("export.rdb");

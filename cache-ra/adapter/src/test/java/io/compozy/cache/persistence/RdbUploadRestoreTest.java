@@ -161,7 +161,7 @@ class RdbUploadRestoreTest {
             manager.snapshot().orElseThrow();
         }
         try (SnapshotStore store = SnapshotStore.open(root.resolve("data"), Optional.empty())) {
-            store.chunksDatabase().put(null, new DatabaseEntry(SnapshotStore.chunkKey(1, 0)),
+            store.chunksDatabase().put(null, new DatabaseEntry(GenerationFormat.chunkKey(1, 0)),
                     new DatabaseEntry(new byte[] {'R', 'E', 'D', 'I', 'S'}));
         }
         try (SnapshotManager manager = SnapshotManager.open(Standalone.settings(root,

@@ -61,9 +61,9 @@ class SnapshotRecoveryTest {
     void aCorruptNewestGenerationFallsBackToThePreviousOne() throws Exception {
         try (SnapshotStore store = SnapshotStore.open(root.resolve("data"), Optional.empty())) {
             // Same length, other bytes: only the checksum can tell.
-            byte[] garbage = new byte[SnapshotStore.CHUNK_BYTES];
+            byte[] garbage = new byte[GenerationFormat.CHUNK_BYTES];
             new Random(1).nextBytes(garbage);
-            store.chunksDatabase().put(null, new DatabaseEntry(SnapshotStore.chunkKey(2, 0)), new DatabaseEntry(garbage));
+            store.chunksDatabase().put(null, new DatabaseEntry(GenerationFormat.chunkKey(2, 0)), new DatabaseEntry(garbage));
         }
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);

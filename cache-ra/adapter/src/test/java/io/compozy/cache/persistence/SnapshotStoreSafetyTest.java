@@ -30,16 +30,16 @@ class SnapshotStoreSafetyTest {
         try (SnapshotStore store = SnapshotStore.open(data, Optional.empty())) {
             store.write(rdb(10_000), Instant.now(), 1, "7.0.15", System.nanoTime());
         }
-        Files.writeString(data.resolve(SnapshotStore.MARKER), "not-a-number\n");
+        Files.writeString(data.resolve(CommitMarker.FILE), "not-a-number\n");
 
         assertThatThrownBy(() -> SnapshotStore.open(data, Optional.empty()))
                 .isInstanceOf(PersistenceException.class)
-                .hasMessageContaining(data.toRealPath().resolve(SnapshotStore.MARKER).toString())
+                .hasMessageContaining(data.toRealPath().resolve(CommitMarker.FILE).toString())
                 .hasMessageContaining("redis.standalone.persistence.data_dir")
                 .hasMessageContaining("does not hold a generation number");
 
         // A store without a marker (new, or written before markers existed) opens as before.
-        Files.delete(data.resolve(SnapshotStore.MARKER));
+        Files.delete(data.resolve(CommitMarker.FILE));
         try (SnapshotStore store = SnapshotStore.open(data, Optional.empty())) {
             assertThat(store.generations()).hasSize(1);
             assertThat(store.lostNewest()).isEmpty();
