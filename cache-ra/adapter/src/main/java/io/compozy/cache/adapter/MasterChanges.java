@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Tells failovers apart from other changes in the masters a client follows. A failover is a master that left
@@ -23,6 +24,8 @@ final class MasterChanges {
     private final Map<String, Long> lost = new TreeMap<>();
     private final Map<String, Long> joined = new TreeMap<>();
     private Set<String> masters;
+    /** The masters the last look found that the one before did not have. */
+    private Set<String> newInLastLook = Set.of();
 
     /** One failover (or several at once): the masters gone, their successors, and how many were replaced. */
     record Failover(Set<String> gone, Set<String> successors, int count) {
@@ -35,7 +38,8 @@ final class MasterChanges {
             return Optional.empty();
         }
         masters.stream().filter(m -> !now.contains(m)).forEach(m -> lost.put(m, nanos));
-        now.stream().filter(m -> !masters.contains(m)).forEach(m -> joined.put(m, nanos));
+        newInLastLook = now.stream().filter(m -> !masters.contains(m)).collect(Collectors.toCollection(TreeSet::new));
+        newInLastLook.forEach(m -> joined.put(m, nanos));
         masters = Set.copyOf(now);
         lost.keySet().removeAll(now); // came back: it was never replaced
         joined.keySet().retainAll(now); // left again: it succeeded nobody
@@ -50,5 +54,10 @@ final class MasterChanges {
         lost.clear();
         joined.clear();
         return Optional.of(failover);
+    }
+
+    /** The masters the last look added, failover or not (for a line in the log). */
+    Set<String> newInLastLook() {
+        return newInLastLook;
     }
 }

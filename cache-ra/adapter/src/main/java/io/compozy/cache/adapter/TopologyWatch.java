@@ -41,9 +41,8 @@ final class TopologyWatch implements AutoCloseable {
     private final TopologySettings topology;
     private final AtomicLong failovers = new AtomicLong();
     private final ScheduledExecutorService checker;
+    /** The masters as last seen (host:port), and the failovers between looks. */
     private final MasterChanges changes = new MasterChanges();
-    /** The masters as last seen (host:port), once the first look succeeded. */
-    private Set<String> seen;
 
     TopologyWatch(final RedissonClient client, final TopologySettings topology) {
         this.client = client;
@@ -141,18 +140,14 @@ final class TopologyWatch implements AutoCloseable {
         } else {
             now.add(address(client.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster().getAddr()));
         }
-        Set<String> before = seen;
-        seen = now;
         var failover = changes.observe(now, System.nanoTime());
         if (failover.isPresent()) {
             failovers.addAndGet(failover.get().count());
             LOG.warning("Redis " + topology.name() + " failover: master " + String.join(", ", failover.get().gone())
                     + " replaced by " + String.join(", ", failover.get().successors()) + " (failover "
                     + failovers.get() + " since start)");
-        } else if (before != null && !before.containsAll(now)) {
-            Set<String> added = new TreeSet<>(now);
-            added.removeAll(before);
-            LOG.info("Redis " + topology.name() + ": new master " + String.join(", ", added));
+        } else if (!changes.newInLastLook().isEmpty()) {
+            LOG.info("Redis " + topology.name() + ": new master " + String.join(", ", changes.newInLastLook()));
         }
     }
 

@@ -37,6 +37,7 @@ class MasterChangesTest {
         // A Cluster scan can add the promoted replica's entry before it removes the failed master's.
         changes.observe(Set.of("a:1", "b:1", "c:1"), 0);
         assertThat(changes.observe(Set.of("a:1", "a:2", "b:1", "c:1"), SECOND)).isEmpty();
+        assertThat(changes.newInLastLook()).as("logged as a new master meanwhile").containsExactly("a:2");
         assertThat(changes.observe(Set.of("a:2", "b:1", "c:1"), 2 * SECOND)).hasValueSatisfying(f -> {
             assertThat(f.gone()).containsExactly("a:1");
             assertThat(f.successors()).containsExactly("a:2");
