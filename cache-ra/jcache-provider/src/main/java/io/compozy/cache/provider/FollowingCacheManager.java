@@ -78,11 +78,7 @@ final class FollowingCacheManager implements InvocationHandler {
     @Override
     public Object invoke(final Object self, final Method method, final Object[] args) throws Throwable {
         if (method.getDeclaringClass() == Object.class) {
-            return switch (method.getName()) {
-                case "equals" -> self == args[0];
-                case "hashCode" -> System.identityHashCode(self);
-                default -> "CompozyCacheManager[" + uri + "]";
-            };
+            return objectMethod(self, method, args, "CompozyCacheManager[" + uri + "]");
         }
         switch (method.getName()) {
             case "getCachingProvider":
@@ -124,6 +120,15 @@ final class FollowingCacheManager implements InvocationHandler {
         };
     }
 
+    /** A proxy's own equals, hashCode and toString: identity, and a name for logs. */
+    static Object objectMethod(final Object self, final Method method, final Object[] args, final String name) {
+        return switch (method.getName()) {
+            case "equals" -> self == args[0];
+            case "hashCode" -> System.identityHashCode(self);
+            default -> name;
+        };
+    }
+
     static Object forward(final Object target, final Method method, final Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
@@ -152,11 +157,7 @@ final class FollowingCacheManager implements InvocationHandler {
         @Override
         public Object invoke(final Object self, final Method method, final Object[] args) throws Throwable {
             if (method.getDeclaringClass() == Object.class) {
-                return switch (method.getName()) {
-                    case "equals" -> self == args[0];
-                    case "hashCode" -> System.identityHashCode(self);
-                    default -> "CompozyCache[" + name + "]";
-                };
+                return objectMethod(self, method, args, "CompozyCache[" + name + "]");
             }
             switch (method.getName()) {
                 case "getName":
