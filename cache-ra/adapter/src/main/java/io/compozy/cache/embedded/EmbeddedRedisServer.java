@@ -275,6 +275,10 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         // Restored data arrives as an RDB, which Redis ignores when it starts with appendonly yes: the AOF is
         // then switched on once the RDB is loaded (the caller rebuilds it from the data).
         boolean appendOnlyAtStart = aofHome.isPresent() && initialData.isEmpty();
+        if (appendOnlyAtStart) {
+            // Loading the AOF left by the last run takes time like an RDB of its size does.
+            readyTimeout = readyTimeout.plusSeconds(bytesIn(redisDir.resolve(AOF_DIR)) / LOAD_BYTES_PER_SECOND);
+        }
         Files.writeString(config, redisConfig(settings, port, password, redisDir, appendOnlyAtStart),
                 StandardCharsets.UTF_8);
 
@@ -320,11 +324,25 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             if (e instanceof TimeoutException) {
                 throw new StartTimeoutException("Could not start the embedded redis-server " + binary + " on " + HOST
                         + ":" + port + ": it was not ready within " + readyTimeout.toMillis() + " ms ("
-                        + CacheSettings.START_TIMEOUT + " plus time to load the initial data). Its last output: "
+                        + CacheSettings.START_TIMEOUT + " plus time to load the initial data or the append-only file). Its last"
+                        + " output: "
                         + output, readyTimeout, e);
             }
             throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
                     + port + ": it exited before it was ready. Its last output: " + output, e);
+        }
+    }
+
+    private static long bytesIn(final Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+            long total = 0;
+            for (Path file : files.toList()) {
+                total += Files.isRegularFile(file) ? Files.size(file) : 0;
+            }
+            return total;
         }
     }
 

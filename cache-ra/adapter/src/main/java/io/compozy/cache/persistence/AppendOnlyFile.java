@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -58,11 +59,22 @@ final class AppendOnlyFile {
         return Files.move(directory, aside);
     }
 
-    /** Whether Redis's refusal to start names the AOF: the file's damage, not some other failure. */
+    /**
+     * Whether redis-server exited naming the AOF's damage. Only Redis's own damage messages count: every AOF
+     * load prints "Reading RDB base file on AOF loading...", and a server still loading when the start wait
+     * ran out, or killed for memory, has a sound file that must not be set aside for an older generation.
+     */
     static boolean refusedTheFile(final IOException startFailure) {
+        if (startFailure instanceof EmbeddedRedisServer.StartTimeoutException) {
+            return false;
+        }
         String message = String.valueOf(startFailure.getMessage()).toLowerCase(Locale.ROOT);
-        return message.contains("append only file") || message.contains("aof");
+        return DAMAGE_MESSAGES.stream().anyMatch(message::contains);
     }
+
+    /** Redis 7.0's aof.c, lower-cased: a command, the tail, the RDB base or the manifest cannot be read. */
+    private static final List<String> DAMAGE_MESSAGES = List.of("reading the append only file",
+            "aof loading aborted", "aof manifest", "reading the manifest file", "rdb preamble of aof file");
 
     /** Whether BGSAVE was refused because another fork (an AOF rewrite) runs. */
     static boolean refusedForRewrite(final IOException bgsaveFailure) {

@@ -252,6 +252,12 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                     + (truncatedOnLoad == 0 ? "" : "; its tail was cut short by a crash: " + truncatedOnLoad
                             + " bytes of a partial command were dropped (aof-load-truncated)"));
             return Optional.of(started);
+        } catch (EmbeddedRedisServer.StartTimeoutException e) {
+            // Slow is not damaged: an older generation in its place would silently lose the newer writes.
+            throw new PersistenceException("The append-only file in " + dir + " (" + before / (1024 * 1024) + " MB)"
+                    + " was still loading when the " + e.waited().toMillis() + " ms start wait ran out. It is not"
+                    + " damaged, so no snapshot generation is restored in its place. Raise "
+                    + CacheSettings.START_TIMEOUT + " and start again; nothing was moved or deleted", e);
         } catch (IOException e) {
             if (!AppendOnlyFile.refusedTheFile(e)) {
                 throw e;

@@ -143,6 +143,48 @@ class AppendOnlyStartTest {
     }
 
     @Test
+    void aFileStillLoadingWhenTheWaitRunsOutIsNotTakenForDamage() throws Exception {
+        CacheSettings.Standalone settings = settings("everysec");
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+            writeKeys(server, "kept", 10);
+            manager.snapshot().orElseThrow();
+            writeKeys(server, "newer", 10);
+            crash(server);
+        }
+        CacheSettings.Standalone impatient = Standalone.settings(root,
+                Map.of(PersistenceSettings.AOF, "everysec", CacheSettings.START_TIMEOUT, "1ms"));
+        try (SnapshotManager manager = SnapshotManager.open(impatient.persistence())) {
+            assertThatThrownBy(() -> manager.startServer(impatient, Standalone.PUMP))
+                    .isInstanceOf(PersistenceException.class)
+                    .hasMessageContaining("still loading").hasMessageContaining("is not damaged")
+                    .hasMessageContaining(CacheSettings.START_TIMEOUT);
+        }
+        try (Stream<Path> siblings = Files.list(aofDir().getParent())) {
+            assertThat(siblings.map(p -> p.getFileName().toString())).noneMatch(name -> name.contains("damaged"));
+        }
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+            try (ControlConnection redis = connect(server)) {
+                assertThat(dbsize(redis)).as("the AOF's writes, newer than the generation").isEqualTo(20);
+            }
+            server.close();
+        }
+    }
+
+    @Test
+    void onlyRedisDamageMessagesCountAsDamageNotTheLineEveryLoadPrints() {
+        String loading = "Could not start the embedded redis-server: it exited before it was ready. Its last output: "
+                + "* Reading RDB base file on AOF loading...\n* Killed";
+        assertThat(AppendOnlyFile.refusedTheFile(new java.io.IOException(loading))).isFalse();
+        String damaged = "Its last output: # Bad file format reading the append only file appendonly.aof.1.incr.aof:"
+                + " make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>";
+        assertThat(AppendOnlyFile.refusedTheFile(new java.io.IOException(damaged))).isTrue();
+        assertThat(AppendOnlyFile.refusedTheFile(new java.io.IOException("# Invalid AOF manifest file format")))
+                .isTrue();
+    }
+
+    @Test
     void switchingTheFileOffOnAndOffAgainKeepsTheData() throws Exception {
         runAndStop(settings("off"), "off1");
         assertThat(aofDir()).doesNotExist();
