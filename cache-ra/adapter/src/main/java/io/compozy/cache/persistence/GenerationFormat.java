@@ -141,7 +141,9 @@ final class GenerationFormat {
 
     /**
      * Streams a generation's RDB bytes (decrypted) to {@code out}, or nowhere to verify it, checking every
-     * chunk's tag as it goes and the SHA-256 and length after the last chunk.
+     * chunk's tag as it goes and the SHA-256 and length after the last chunk. The last chunk is written
+     * only once both match: a reader of a damaged generation (an HTTP download announced with the full
+     * length) always gets fewer bytes than announced, never a complete-looking wrong file.
      */
     void readInto(final StoredGeneration generation, final Optional<OutputStream> out) throws IOException {
         long number = generation.generation();
@@ -150,6 +152,7 @@ final class GenerationFormat {
         }
         MessageDigest sha = sha256();
         long plainBytes = 0;
+        byte[] heldBack = null;
         DatabaseEntry data = new DatabaseEntry();
         try {
             for (int index = 0; index < generation.chunks(); index++) {
@@ -169,9 +172,10 @@ final class GenerationFormat {
                     }
                 }
                 plainBytes += plain.length;
-                if (out.isPresent()) {
-                    out.get().write(plain);
+                if (out.isPresent() && heldBack != null) {
+                    out.get().write(heldBack);
                 }
+                heldBack = plain;
             }
         } catch (DatabaseException e) {
             throw new CorruptGenerationException(number, "the store cannot read it (" + e.getMessage() + ")", e);
@@ -182,6 +186,9 @@ final class GenerationFormat {
         if (plainBytes != generation.bytes()) {
             throw new CorruptGenerationException(number, plainBytes + " bytes read, " + generation.bytes()
                     + " recorded");
+        }
+        if (out.isPresent() && heldBack != null) {
+            out.get().write(heldBack);
         }
     }
 

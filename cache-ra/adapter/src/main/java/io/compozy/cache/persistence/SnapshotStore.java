@@ -240,11 +240,17 @@ final class SnapshotStore implements AutoCloseable {
 
     /**
      * Streams a generation's RDB bytes (decrypted) to {@code out}, checking every chunk's tag as it goes and
-     * the SHA-256 after the last chunk: on a mismatch the bytes written are not the generation, and the
-     * caller must discard them.
+     * the SHA-256 after the last chunk, which is written only when it matches: on a mismatch fewer bytes than
+     * the generation's length were written, and the caller must discard them. Holds the read lock like
+     * every use of the handles, so a status thread cannot reopen the environment under a download.
      */
     void stream(final StoredGeneration generation, final OutputStream out) throws IOException {
-        format.readInto(generation, Optional.of(out));
+        environment.readLock().lock();
+        try {
+            format.readInto(generation, Optional.of(out));
+        } finally {
+            environment.readLock().unlock();
+        }
     }
 
     /** Whether the configured key (or none) opens the generation. */

@@ -93,6 +93,27 @@ class SnapshotStoreSafetyTest {
         }
     }
 
+    @Test
+    void aDamagedGenerationStreamsFewerBytesThanItsLengthNeverACompleteLookingFile() throws Exception {
+        Path data = root.resolve("data");
+        try (SnapshotStore store = SnapshotStore.open(data, Optional.empty())) {
+            StoredGeneration written = store.write(rdb(3 * GenerationFormat.CHUNK_BYTES + 100), Instant.now(), 1,
+                    "7.0.15", System.nanoTime());
+            // One flipped byte in the last chunk: same length, only the SHA-256 can tell.
+            var key = new com.sleepycat.je.DatabaseEntry(GenerationFormat.chunkKey(1, 3));
+            var value = new com.sleepycat.je.DatabaseEntry();
+            store.chunksDatabase().get(null, key, value, null);
+            byte[] damaged = value.getData();
+            damaged[0] ^= 1;
+            store.chunksDatabase().put(null, key, new com.sleepycat.je.DatabaseEntry(damaged));
+
+            var received = new java.io.ByteArrayOutputStream();
+            assertThatThrownBy(() -> store.stream(written, received))
+                    .isInstanceOf(CorruptGenerationException.class).hasMessageContaining("SHA-256");
+            assertThat((long) received.size()).isLessThan(written.bytes());
+        }
+    }
+
     private Path rdb(final int bytes) throws Exception {
         byte[] content = new byte[bytes];
         new Random(bytes).nextBytes(content);
