@@ -39,8 +39,10 @@ import java.util.logging.Logger;
  * {@code task.started}, {@code task.succeeded} / {@code task.failed}, then {@code workflow.succeeded} /
  * {@code workflow.failed}.
  *
- * <p>The lock is released before the final state is written, so whoever sees an execution finished
- * (in its state or by its last event) finds the lock free.
+ * <p>The final state is written while the lock is still held, then the lock is released, then the last
+ * event is sent: whoever gets the last event finds the state final and the lock free, and
+ * InterruptedExecutions, which ends only unfinished executions whose lock is free, can never take a
+ * run that is just finishing for an abandoned one.
  */
 @ApplicationScoped
 public class WorkflowRunner {
@@ -206,8 +208,7 @@ public class WorkflowRunner {
             fail(execution, null, "an unexpected error stopped the execution; the server log has it under incident "
                     + incident);
         } finally {
-            releaseQuietly(lock, execution.id);
-            finish(execution);
+            finish(execution, lock);
         }
     }
 
@@ -293,15 +294,23 @@ public class WorkflowRunner {
     }
 
     /**
-     * Writes the final state first, then sends the last event, then ends the conversation's life: the
-     * state is what must not be lost, and whoever follows the events finds the state final when the last
-     * one arrives. A failure here is logged; the state write is retried once, and if it still fails the
-     * execution stays unfinished with a free lock, which InterruptedExecutions ends.
+     * Writes the final state first (the lock still held), then releases the lock, then sends the last
+     * event, then ends the conversation's life: the state is what must not be lost, and whoever follows
+     * the events finds the state final and the lock free when the last one arrives. A failure here is
+     * logged; the state write is retried once, and if it still fails the execution stays unfinished with
+     * a free lock, which InterruptedExecutions ends.
      */
-    private void finish(final Execution execution) {
+    private void finish(final Execution execution, final HeldLock lock) {
         execution.finishedAt = Instant.now();
         try {
             saveFinalState(execution);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
+                    + " but its final state could not be written", e);
+        } finally {
+            releaseQuietly(lock, execution.id);
+        }
+        try {
             JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
                     .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt
                             : execution.startedAt, execution.finishedAt).toMillis());
@@ -318,7 +327,7 @@ public class WorkflowRunner {
                     : WORKFLOW_FAILED, data);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
-                    + " but its final state or last event could not be written", e);
+                    + " but its last event could not be written", e);
         }
         try {
             if (execution.memoryKey.equals("execution:" + execution.id)) {

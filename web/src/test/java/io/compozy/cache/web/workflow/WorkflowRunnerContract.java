@@ -301,6 +301,30 @@ public abstract class WorkflowRunnerContract extends StoreContract {
     }
 
     @Test
+    void aSweepRunningWhileExecutionsFinishNeverTakesOneForInterrupted() throws Exception {
+        // The sweep ends unfinished executions whose lock is free: a runner must not free its lock while
+        // its state still says running, or a sweep in that moment sends a false workflow.failed.
+        java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<String> wronglyEnded = new CopyOnWriteArrayList<>();
+        Thread sweeper = new Thread(() -> {
+            while (sweeping.get()) {
+                wronglyEnded.addAll(interrupted().sweep());
+            }
+        });
+        sweeper.start();
+        try {
+            List<String> started = IntStream.range(0, 100)
+                    .mapToObj(i -> runner.start(ns, "pipeline", Json.createValue("m" + i), null)).toList();
+            List<JsonObject> states = started.stream().map(this::awaitFinished).toList();
+            assertThat(states).extracting(s -> s.getString("status")).containsOnly("succeeded");
+        } finally {
+            sweeping.set(false);
+            sweeper.join();
+        }
+        assertThat(wronglyEnded).as("executions a sweep took for interrupted while they finished").isEmpty();
+    }
+
+    @Test
     void fiftyConcurrentExecutionsSharingFiveConversationsLoseNothing() {
         List<Notification> workflowChannel = subscribe("workflow:" + ns + "-exec-*");
         List<String> started = IntStream.range(0, 50).parallel()
