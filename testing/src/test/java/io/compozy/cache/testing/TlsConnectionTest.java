@@ -22,6 +22,7 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.redisson.api.RedissonClient;
@@ -108,6 +109,25 @@ class TlsConnectionTest {
     }
 
     @Test
+    void onClusterAndSentinelTheFirstSeedOrSentinelIsCheckedAndNamedByItsKey() {
+        String seed = "rediss://" + TlsRedisServer.HOST + ":" + wrongName.port();
+        for (String key : List.of(io.compozy.cache.config.TopologySettings.CLUSTER_NODES,
+                io.compozy.cache.config.TopologySettings.SENTINEL_NODES)) {
+            Map<String, String> config = new HashMap<>(Map.of("redis.mode", "distributed", key, seed,
+                    io.compozy.cache.config.TopologySettings.SENTINEL_MASTER, "mymaster",
+                    CacheSettings.PASSWORD, wrongName.password(), TlsSettings.CA_FILE, pki.caFile().toString()));
+            if (key.equals(io.compozy.cache.config.TopologySettings.CLUSTER_NODES)) {
+                config.remove(io.compozy.cache.config.TopologySettings.SENTINEL_MASTER);
+            }
+            assertThatThrownBy(() -> CacheBackend.start(CacheSettings.load(ConfigLookup.of(config)), Runnable::run))
+                    .as(key).hasMessageStartingWith("Distributed mode: TLS handshake with Redis at " + seed)
+                    .hasMessageContaining("(" + key + ") failed: hostname mismatch: the server's certificate does not"
+                            + " name 127.0.0.1")
+                    .hasMessageNotContaining(wrongName.password());
+        }
+    }
+
+    @Test
     void aMissingClientCertificateFailsTheStartWhenTheServerRequiresOne() {
         Map<String, String> config = new HashMap<>(Map.of(TlsSettings.CA_FILE, pki.caFile().toString()));
         assertThatThrownBy(() -> start(mutual.address(0), config))
@@ -165,6 +185,52 @@ class TlsConnectionTest {
         } finally {
             logger.removeHandler(handler);
         }
+    }
+
+    /** redis.standalone.import.from over TLS: the same redis.tls.* keys, the same checks, the same reasons. */
+    @Test
+    void aStandaloneImportFromATlsRedisUsesTheTlsKeysAndChecksTheName(@TempDir final Path root) {
+        String key = "tls-import-" + UUID.randomUUID();
+        try (CacheBackend source = start(mutual.address(0), clientCertificate(pki.clientKey()))) {
+            source.client().getBucket(key, org.redisson.client.codec.StringCodec.INSTANCE).set("copied over TLS");
+        }
+        try {
+            Map<String, String> config = clientCertificate(pki.clientKey());
+            try (CacheBackend standalone = startImporting(root.resolve("one"), mutual, config)) {
+                assertThat(standalone.client().getBucket(key, org.redisson.client.codec.StringCodec.INSTANCE).get())
+                        .isEqualTo("copied over TLS");
+            }
+            // A certificate for another host: refused while names are checked, named as such.
+            Map<String, String> caOnly = new HashMap<>(Map.of(TlsSettings.CA_FILE, pki.caFile().toString()));
+            assertThatThrownBy(() -> startImporting(root.resolve("two"), wrongName, caOnly))
+                    .isInstanceOf(CacheBackend.BackendStartException.class)
+                    .hasMessageContaining("TLS handshake with " + wrongName.address(0))
+                    .hasMessageContaining("hostname mismatch: the server's certificate does not name 127.0.0.1")
+                    .hasMessageNotContaining(wrongName.password());
+        } finally {
+            try (CacheBackend source = start(mutual.address(0), clientCertificate(pki.clientKey()))) {
+                source.client().getBucket(key).delete();
+            }
+        }
+    }
+
+    private static CacheBackend startImporting(final Path root, final TlsRedisServer from,
+                                               final Map<String, String> tls) {
+        Map<String, String> config = new HashMap<>(tls);
+        config.put("redis.mode", "standalone");
+        config.put(CacheSettings.WORK_DIR, root.resolve("work").toString());
+        config.put(io.compozy.cache.config.PersistenceSettings.ENABLED, "true");
+        config.put(io.compozy.cache.config.PersistenceSettings.DATA_DIR, root.resolve("data").toString());
+        config.put(io.compozy.cache.config.ImportSettings.STANDALONE_FROM, from.address(0));
+        config.put(io.compozy.cache.config.ImportSettings.STANDALONE_PASSWORD, from.password());
+        ConfigLookup lookup = ConfigLookup.of(config);
+        CacheSettings settings = CacheSettings.load(lookup);
+        return CacheBackend.start(settings, io.compozy.cache.config.ImportSettings.load(lookup,
+                io.compozy.cache.config.Mode.STANDALONE, settings.standalone().persistence()), task -> {
+                    Thread thread = new Thread(task, "test-redis-output"); // follows redis-server's output
+                    thread.setDaemon(true);
+                    thread.start();
+                });
     }
 
     private static Map<String, String> clientCertificate(final Path key) {

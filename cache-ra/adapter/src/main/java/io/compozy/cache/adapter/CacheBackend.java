@@ -124,7 +124,7 @@ public final class CacheBackend implements AutoCloseable {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
             }
-            importIntoEmbedded(imports, persistence, client);
+            importIntoEmbedded(imports, settings.tls(), persistence, client);
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
                     server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
                     persistence, Optional.of(settings.standalone()), single, pump);
@@ -201,16 +201,18 @@ public final class CacheBackend implements AutoCloseable {
     }
 
     /**
-     * On a rediss:// address, one handshake of our own: Redisson reports a refused handshake as a generic
-     * connect error or, when the server wants a client certificate, as AUTH timeouts after seconds. Made before
-     * the client exists (to fail at once) and after it failed to connect (to say why).
+     * On a rediss:// address (the one node, else the first Cluster seed or sentinel), one handshake of our
+     * own: Redisson reports a refused handshake as a generic connect error or, when the server wants a client
+     * certificate, as AUTH timeouts after seconds. Made before the client exists (to fail at once) and after
+     * it failed to connect (to say why).
      */
     private static void checkTlsHandshake(final CacheSettings settings, final RuntimeException cause) {
-        var address = settings.address();
+        Where where = Where.of(settings);
+        RedisAddress address = where.first;
         if (address.tls()) {
             settings.tls().handshakeProblem(address.host(), address.port()).ifPresent(problem -> {
                 throw new BackendStartException("Distributed mode: TLS handshake with Redis at " + address + " ("
-                        + CacheSettings.ADDR + ") failed: " + problem, cause);
+                        + where.key + ") failed: " + problem, cause);
             });
         }
     }
@@ -220,12 +222,12 @@ public final class CacheBackend implements AutoCloseable {
      * copies the source into the server just started, then takes the first snapshot, so the next start
      * restores it instead of importing again.
      */
-    private static void importIntoEmbedded(final ImportSettings imports, final Optional<SnapshotManager> persistence,
-                                           final RedissonClient client) {
+    private static void importIntoEmbedded(final ImportSettings imports, final TlsSettings tls,
+                                           final Optional<SnapshotManager> persistence, final RedissonClient client) {
         if (imports.fromRedis().isEmpty() || persistence.isEmpty() || !persistence.get().generations().isEmpty()) {
             return;
         }
-        DataImport.intoEmbedded(imports, client);
+        DataImport.intoEmbedded(imports, tls, client);
         persistence.get().snapshot().orElseThrow(() -> new IllegalStateException("the first snapshot was skipped"));
     }
 

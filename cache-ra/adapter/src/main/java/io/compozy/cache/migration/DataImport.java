@@ -3,6 +3,7 @@ package io.compozy.cache.migration;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.persistence.GenerationExport;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.RdbFile;
@@ -98,7 +99,8 @@ public final class DataImport {
      *
      * @throws ImportFailure naming the key or the step that failed; the source is left as it was
      */
-    public static void intoEmbedded(final ImportSettings settings, final RedissonClient embedded) {
+    public static void intoEmbedded(final ImportSettings settings, final TlsSettings tls,
+                                    final RedissonClient embedded) {
         if (settings.fromRedis().isEmpty()) {
             return;
         }
@@ -111,11 +113,18 @@ public final class DataImport {
         try {
             try {
                 reading = DumpCapture.fromRedis(source, settings.fromRedisUsername(), settings.fromRedisPassword(),
-                        method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
+                        tls, method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
                 if (!reading.complete) {
                     throw new IOException("the source did not send its whole RDB over replication");
                 }
             } catch (IOException refused) {
+                if (source.tls()) {
+                    // A TLS failure is not a refused replication: say why, in the operator's terms.
+                    var problem = tls.handshakeProblem(source.host(), source.port());
+                    if (problem.isPresent()) {
+                        throw new IOException("TLS handshake with " + from + " failed: " + problem.get(), refused);
+                    }
+                }
                 LOG.warning("The Redis at " + from + " refused a replication copy (" + refused.getMessage() + "); copying"
                         + " with SCAN + DUMP + PTTL instead. This copy is NOT point-in-time: keys changed while it runs"
                         + " may arrive in mixed states and multi-key writes torn. Stop the source's writers for an exact"
@@ -126,7 +135,7 @@ public final class DataImport {
                 restorer = new KeyRestorer(embedded);
                 method = DumpCapture.Method.SCAN;
                 reading = DumpCapture.fromRedis(source, settings.fromRedisUsername(), settings.fromRedisPassword(),
-                        method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
+                        tls, method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
             }
             restorer.finish();
         } catch (IOException | ImportFailure e) {

@@ -11,6 +11,7 @@ import com.moilioncircle.redis.replicator.rdb.datatype.AuxField;
 import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
 import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
 import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.persistence.RdbFile;
 import java.io.IOException;
@@ -83,10 +84,21 @@ final class DumpCapture {
      * @throws IOException when the source cannot be read this way (refused, unreachable)
      */
     static Reading fromRedis(final RedisAddress source, final Optional<String> username, final Optional<Secret> password,
-                             final Method method, final int targetRdbVersion, final KeyRestorer target)
-            throws IOException {
+                             final TlsSettings tls, final Method method, final int targetRdbVersion,
+                             final KeyRestorer target) throws IOException {
         Configuration configuration = configuration().setSsl(source.tls()).setRetries(1)
                 .setConnectionTimeout(5_000).setReadTimeout(60_000);
+        if (source.tls()) {
+            // The same CAs, client certificate and host name check as every other Redis connection.
+            try {
+                configuration.setSslSocketFactory(tls.sslContext().getSocketFactory());
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IOException("cannot set up TLS from the redis.tls.* keys: " + e.getMessage(), e);
+            }
+            javax.net.ssl.SSLParameters parameters = new javax.net.ssl.SSLParameters();
+            parameters.setEndpointIdentificationAlgorithm(tls.verifyHostname() ? "HTTPS" : null);
+            configuration.setSslParameters(parameters);
+        }
         username.ifPresent(configuration::setAuthUser);
         password.map(Secret::reveal).ifPresent(configuration::setAuthPassword);
         if (source.database() != 0) {
