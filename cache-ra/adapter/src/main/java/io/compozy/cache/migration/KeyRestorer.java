@@ -6,6 +6,7 @@ import io.compozy.cache.config.CacheSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,6 +41,8 @@ final class KeyRestorer {
     private final AtomicReference<ImportFailure> failure = new AtomicReference<>();
     /** The batch being filled; only the importing thread touches it. */
     private CommandBatchService batch;
+    /** The keys of that batch with their replies, to name the one Redis refused when the batch fails. */
+    private List<Map.Entry<byte[], java.util.concurrent.CompletableFuture<?>>> batchKeys = new ArrayList<>();
     private int batched;
     private String sourceFormat = "?";
 
@@ -70,8 +73,9 @@ final class KeyRestorer {
         if (batch == null) {
             batch = new CommandBatchService(executor);
         }
-        batch.writeAsync(key, ByteArrayCodec.INSTANCE, RedisCommands.RESTORE, params.toArray())
-                .whenComplete((ok, error) -> {
+        var reply = batch.writeAsync(key, ByteArrayCodec.INSTANCE, RedisCommands.RESTORE, params.toArray());
+        batchKeys.add(Map.entry(key, reply.toCompletableFuture()));
+        reply.whenComplete((ok, error) -> {
                     window.release();
                     if (error == null) {
                         restored.incrementAndGet();
@@ -95,13 +99,19 @@ final class KeyRestorer {
     private void send() {
         if (batch != null) {
             String format = sourceFormat;
+            var keys = batchKeys;
             batch.executeAsync().whenComplete((ok, error) -> {
                 if (error != null) {
-                    failure.compareAndSet(null, new ImportFailure("a pipelined batch of keys could not be written: "
+                    // The refused key is the one whose reply did not succeed.
+                    String which = keys.stream().filter(k -> !k.getValue().isDone()
+                                    || k.getValue().isCompletedExceptionally()).findFirst()
+                            .map(k -> "key '" + name(k.getKey()) + "'").orElse("a pipelined batch of keys");
+                    failure.compareAndSet(null, new ImportFailure(which + " could not be written: "
                             + redisWords(error) + hint(error, format), error));
                 }
             });
             batch = null;
+            batchKeys = new ArrayList<>();
             batched = 0;
         }
     }
