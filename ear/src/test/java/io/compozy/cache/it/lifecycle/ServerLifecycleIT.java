@@ -132,7 +132,9 @@ class ServerLifecycleIT {
     /**
      * A Redis password and an encryption key are set, real operations and snapshots run, and neither
      * secret appears in any log file, in /metrics, /health or the status: in standalone mode with
-     * encrypted snapshots, then in distributed mode on a Redis that requires the password.
+     * encrypted snapshots, then in distributed mode on a Redis that requires the password, then in
+     * standalone mode again. The data moves with each switch by one configuration key and a restart
+     * (docs/migration.md): a resource written in each mode is read back in the next.
      */
     @Test
     @Order(6)
@@ -150,6 +152,7 @@ class ServerLifecycleIT {
                 "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
                 "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
         assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");
+        String writtenStandalone = putMarker("standalone");
         exerciseAndCollect(outputs);
         assertThat(Api.adminPost("admin/snapshots", "").statusCode()).isEqualTo(201);
         outputs.add(Api.adminGet("admin/snapshots").body());
@@ -165,6 +168,21 @@ class ServerLifecycleIT {
                     "REDIS_DISTRIBUTED_IMPORT_ENCRYPTION_KEY", encryptionKey));
             assertThat(readyStatus().getString("mode")).isEqualTo("distributed");
             assertThat(logs()).contains("Imported generation");
+            assertMarker(writtenStandalone);
+            String writtenDistributed = putMarker("distributed");
+            exerciseAndCollect(outputs);
+            LibertyProcess.stop();
+
+            // And back: a new standalone data_dir is filled from that Redis at start (redis.standalone.import.from).
+            Path returnDir = Files.createTempDirectory("compozy-return-it");
+            LibertyProcess.start(Map.of(
+                    "REDIS_STANDALONE_IMPORT_FROM", "redis://" + redis.host() + ":" + redis.port(),
+                    "REDIS_STANDALONE_IMPORT_PASSWORD", password,
+                    "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", returnDir.toString()));
+            assertThat(readyStatus().getString("mode")).isEqualTo("standalone");
+            assertThat(logs()).contains("Imported the Redis at redis://" + redis.host() + ":" + redis.port());
+            assertMarker(writtenStandalone);
+            assertMarker(writtenDistributed);
             exerciseAndCollect(outputs);
             LibertyProcess.stop();
             String everything = String.join("\n", outputs) + "\n" + logs();
@@ -173,6 +191,19 @@ class ServerLifecycleIT {
                 assertThat(everything).doesNotContain(secret);
             }
         }
+    }
+
+    /** Writes a resource whose path and body name the mode it was written in; returns its path. */
+    private static String putMarker(final String mode) {
+        String path = "resources/moves/agent/" + mode + "-" + UUID.randomUUID();
+        assertThat(Api.put(path, "{\"writtenIn\":\"" + mode + "\"}").statusCode()).isEqualTo(200);
+        return path;
+    }
+
+    private static void assertMarker(final String path) {
+        var response = Api.get(path);
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        assertThat(response.body()).as(path).contains("\"writtenIn\"");
     }
 
     /** REST operations on every kind of store, then the status, metrics and health outputs (also used by TlsIT). */
