@@ -152,6 +152,11 @@ class ServerLifecycleIT {
                 "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString(),
                 "REDIS_STANDALONE_PERSISTENCE_SLOW_SNAPSHOT_THRESHOLD", "1ms"));
         assertThat(readyStatus().getJsonObject("persistence").toString()).contains("\"encrypted\":true");
+        // The append-only file off says "off", in the status and in readiness, rather than leaving a field out.
+        assertThat(readyStatus().getJsonObject("persistence").getJsonObject("appendOnly").toString())
+                .isEqualTo("{\"enabled\":false,\"fsync\":\"off\"}");
+        assertThat(LibertyProcess.readinessCheck("compozy-cache-persistence").getJsonObject("data").getString("aof"))
+                .isEqualTo("off");
         String writtenStandalone = putMarker("standalone");
         exerciseAndCollect(outputs);
         assertThat(Api.adminPost("admin/snapshots", "").statusCode()).isEqualTo(201);

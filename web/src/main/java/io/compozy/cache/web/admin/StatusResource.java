@@ -71,11 +71,18 @@ public class StatusResource {
                 .build();
     }
 
-    /** The snapshots' state, with the append-only file's when the embedded server keeps one. */
+    /**
+     * The snapshots' state, with the append-only file's: its numbers when the embedded server keeps one,
+     * {@code {"enabled":false,"fsync":"off"}} when persistence is on without it (an operator sees "off", not
+     * a missing field).
+     */
     private static JsonObject persistence(final CacheConnection connection) {
         JsonObject snapshots = SnapshotJson.status(connection.persistence().map(Persistence::status));
-        return connection.persistence().flatMap(Persistence::appendOnly)
-                .map(aof -> Json.createObjectBuilder(snapshots).add("appendOnly", SnapshotJson.appendOnly(aof)).build())
-                .orElse(snapshots);
+        if (connection.persistence().isEmpty()) {
+            return snapshots;
+        }
+        JsonObject aof = connection.persistence().flatMap(Persistence::appendOnly).map(SnapshotJson::appendOnly)
+                .orElseGet(() -> Json.createObjectBuilder().add("enabled", false).add("fsync", "off").build());
+        return Json.createObjectBuilder(snapshots).add("appendOnly", aof).build();
     }
 }

@@ -87,7 +87,7 @@ public class HealthChecks {
                 return response.up().withData("persistence", "off").build();
             }
             Optional<AppendOnlyStatus> aof = persistence.get().appendOnly();
-            aof.ifPresent(file -> appendOnlyState(response, file));
+            aof.ifPresentOrElse(file -> appendOnlyState(response, file), () -> response.withData("aof", "off"));
             return persistenceState(response, persistence.get().status(), Instant.now(), snapshotFailureThreshold,
                     aof.map(HealthChecks::appendOnlyOk).orElse(true));
         };
