@@ -127,7 +127,13 @@ final class ControlConnection implements AutoCloseable {
                 reply.completeExceptionally(new EOFException("redis-server closed the connection"));
         closed.addListener(failReply);
         try {
-            return connection.await(reply);
+            R result = connection.await(reply);
+            // Redisson's await answers null when the thread is interrupted (the flag set again): say so, or a
+            // caller reads a null reply as Redis's.
+            if (!reply.isDone() && Thread.currentThread().isInterrupted()) {
+                throw new java.io.InterruptedIOException("interrupted while waiting for redis-server's reply");
+            }
+            return result;
         } catch (RedisException e) {
             throw failure(e);
         } finally {

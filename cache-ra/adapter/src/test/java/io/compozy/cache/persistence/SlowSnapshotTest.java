@@ -64,8 +64,14 @@ class SlowSnapshotTest {
         }
     }
 
+    /** Until no BGSAVE runs (the one the deadline test abandoned). */
+    private static void awaitIdle(final ControlConnection redis) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(
+                () -> "0".equals(Standalone.persistenceInfo(redis).get("rdb_bgsave_in_progress")));
+    }
+
     @Test
-    void theWaitForBgsaveEndsAtItsDeadlineWithAClearMessage() throws Exception {
+    void theWaitForBgsaveEndsAtItsDeadlineOnAnInterruptAndWhenTheServerExits() throws Exception {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
@@ -80,6 +86,32 @@ class SlowSnapshotTest {
                     Duration.ofMillis(1)))
                     .isInstanceOf(IOException.class).hasMessageContaining("BGSAVE did not finish within");
             assertThat(BgsaveCapture.bgsaveDeadline(0)).isEqualTo(Duration.ofMinutes(1));
+            // An interrupt ends the wait at once (the adapter stopping), as an InterruptedIOException.
+            call(redis, "CONFIG", "SET", "rdb-key-save-delay", "1000"); // 1 ms a key: the next BGSAVE runs 20 s
+            awaitIdle(redis);
+            call(redis, "BGSAVE");
+            java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    BgsaveCapture.awaitBgsave(server, redis, System.nanoTime() + Duration.ofMinutes(5).toNanos(),
+                            Duration.ofMinutes(5));
+                } catch (IOException | RuntimeException e) {
+                    ended.set(e);
+                }
+            });
+            waiter.start();
+            waiter.interrupt(); // before or during its first pause: either way the wait must end
+
+            waiter.join(5_000);
+            assertThat(waiter.isAlive()).as("the wait ended on the interrupt").isFalse();
+            assertThat(ended.get()).as(String.valueOf(ended.get())).isInstanceOf(java.io.InterruptedIOException.class);
+            // The server exiting during the snapshot ends the wait too, long before its deadline.
+            long start = System.nanoTime();
+            ProcessHandle.of(server.pid()).orElseThrow().destroyForcibly();
+            assertThatThrownBy(() -> BgsaveCapture.awaitBgsave(server, redis,
+                    System.nanoTime() + Duration.ofMinutes(5).toNanos(), Duration.ofMinutes(5)))
+                    .isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
             assertThat(BgsaveCapture.bgsaveDeadline(10L << 30)).isEqualTo(Duration.ofMinutes(1).plusSeconds(1024));
         }
     }
