@@ -89,6 +89,47 @@ public abstract class KeyLayoutMigrationContract extends StoreContract {
                 "stream:events:seq:" + execId, "stream:events:log:" + execId)).isZero();
     }
 
+    /**
+     * The keys the stores of the version before hash tags (commit 34463a2) wrote, saved byte for byte: that
+     * version's MemoryStore appended two messages (9 tokens, 1 h TTL), its ResourceStore put agent-1 and its
+     * version v2, its ExecutionEventStream appended two events. Each line of old-layout-keys.tsv is a key
+     * (FIXTURE where the test's namespace goes), its PTTL and its DUMP payload in base64.
+     */
+    @Test
+    void dataWrittenByTheVersionBeforeHashTagsIsReadableAfterOnePass() throws Exception {
+        List<String> lines;
+        try (var in = KeyLayoutMigrationContract.class.getResourceAsStream("old-layout-keys.tsv")) {
+            lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        }
+        assertThat(lines).hasSize(8);
+        for (String line : lines) {
+            String[] fields = line.split("\t");
+            long pttl = Long.parseLong(fields[1]);
+            redis.getBucket(fields[0].replace("FIXTURE", ns), org.redisson.client.codec.ByteArrayCodec.INSTANCE)
+                    .restore(java.util.Base64.getDecoder().decode(fields[2]), Math.max(pttl, 0),
+                            java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        assertThat(migration.migrateAll()).isGreaterThanOrEqualTo(8);
+
+        assertThat(memory.readAll("chat")).extracting(m -> m.asJsonObject().getString("content"))
+                .containsExactly("hi", "hello");
+        assertThat(memory.metadata("chat")).containsEntry("message_count", 2L).containsEntry("token_count", 9L);
+        assertThat(redis.getList(memory.fullKey("chat")).remainTimeToLive()).isPositive();
+        ResourceKey agent = ResourceKey.of("proj", "agent", "agent-1");
+        assertThat(resources.get(agent).json()).isEqualTo("{\"model\":\"m1\"}");
+        assertThat(resources.get(new ResourceKey("proj", "agent", "agent-1", "v2")).json()).isEqualTo("{\"model\":\"m2\"}");
+        // The stored ETag still guards a conditional write.
+        String etag = resources.get(agent).etag();
+        resources.putIfMatch(agent, Json.createObjectBuilder().add("model", "m3").build(), etag);
+        assertThat(resources.get(agent).json()).isEqualTo("{\"model\":\"m3\"}");
+        assertThat(events.replayAfter(execId, 0)).extracting(ExecutionEvent::type)
+                .containsExactly("workflow.started", "workflow.succeeded");
+        assertThat(events.append(execId, "task.started", JsonValue.NULL).id()).isEqualTo(3);
+        assertThat(redis.getKeys().countExists(lines.stream().map(l -> l.split("\t")[0].replace("FIXTURE", ns))
+                .toArray(String[]::new))).as("no key of the old layout is left").isZero();
+    }
+
     @Test
     void aSecondPassChangesNothing() {
         redis.getList(ns + ":memory:again", StringCodec.INSTANCE).add("{\"n\":1}");
