@@ -110,6 +110,38 @@ class SnapshotTransferIT {
                 "{\"after\":\"restore\"}").statusCode() / 100 == 2);
     }
 
+    /**
+     * A backup taken before the hash-tagged key layout (docs/migration.md), restored through the API: its old
+     * keys are moved at once, as at a start, so the stores read them without a restart.
+     */
+    @Test
+    void aRestoredBackupOfTheOldKeyLayoutIsReadableAtOnce() throws Exception {
+        if (!TestServer.mode().equals("standalone")) {
+            return; // the endpoints answer 409 there (above)
+        }
+        long taken = json(Api.adminPost("admin/snapshots", "")).getJsonNumber("generation").longValue();
+        String conversation = "old-layout-" + java.util.UUID.randomUUID();
+        byte[] oldBackup;
+        try (PlainRedis plain = PlainRedis.start(Optional.of(Files.write(dir.resolve("live.rdb"), download(taken).body())))) {
+            // As the version before hash tags kept a conversation, and with no mark that the layout was moved.
+            plain.call("RPUSH", "memory:" + conversation, "{\"role\":\"user\",\"content\":\"from the backup\"}");
+            plain.call("HSET", "memory:" + conversation + ":metadata", "message_count", "1", "token_count", "3");
+            plain.call("DEL", "__compozy_internal__:key_layout");
+            oldBackup = Files.readAllBytes(plain.save());
+        }
+        HttpResponse<String> uploaded = upload(oldBackup);
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
+        long generation = json(uploaded).getJsonNumber("generation").longValue();
+
+        HttpResponse<String> restore = Api.adminPost("admin/snapshots/" + generation + "/restore", "");
+        assertThat(restore.statusCode()).as(restore.body()).isEqualTo(200);
+        assertThat(json(restore).getJsonNumber("keysMovedToHashTags").longValue()).isGreaterThanOrEqualTo(2);
+        HttpResponse<String> messages = Api.get("memory/" + conversation + "/messages");
+        assertThat(messages.statusCode()).as(messages.body()).isEqualTo(200);
+        assertThat(messages.body()).contains("from the backup");
+        assertThat(json(Api.get("memory/" + conversation + "/metadata")).getInt("token_count")).isEqualTo(3);
+    }
+
     @Test
     void anUnknownGenerationIsA404AndAnonymousCallersAreRefused() {
         if (!TestServer.mode().equals("standalone")) {

@@ -7,6 +7,7 @@ import io.compozy.cache.web.client.CacheConnections;
 import io.compozy.cache.web.rest.ApiProblem;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
+import io.compozy.cache.web.store.KeyLayoutMigration;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
 import jakarta.ws.rs.GET;
@@ -33,11 +34,17 @@ import java.util.Optional;
 @RolesAllowed(Administration.ROLE)
 public class SnapshotTransferResource {
 
+    private static final java.util.logging.Logger LOG =
+            java.util.logging.Logger.getLogger(SnapshotTransferResource.class.getName());
+
     @Inject
     CacheConnections cache;
 
     @Inject
     Administration administration;
+
+    @Inject
+    KeyLayoutMigration keyLayout;
 
     @GET
     @Path("rdb")
@@ -59,9 +66,19 @@ public class SnapshotTransferResource {
     public Response restore(@PathParam("generation") final long generation) {
         Persistence persistence = persistence(cache, administration);
         SnapshotInfo snapshot = known(() -> persistence.restore(generation));
+        // A backup from before the hash-tagged key layout is moved to it now, as at a start (docs/migration.md).
+        long moved;
+        try {
+            moved = keyLayout.migrateOnce();
+        } catch (RuntimeException e) {
+            LOG.log(java.util.logging.Level.WARNING, "Restored generation " + generation + ", but could not move its"
+                    + " old-layout keys to the hash-tagged layout; the next start does it (docs/migration.md)", e);
+            moved = -1;
+        }
         return Response.ok(Json.createObjectBuilder()
                 .add("restored", generation)
                 .add("snapshot", SnapshotJson.generation(snapshot))
+                .add("keysMovedToHashTags", moved)
                 .build()).build();
     }
 
