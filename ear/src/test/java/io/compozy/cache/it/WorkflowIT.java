@@ -108,8 +108,8 @@ class WorkflowIT {
         assertThat(tasks).allSatisfy(t -> assertThat(t.getJsonNumber("durationMs").longValue()).isNotNegative()
                 .isLessThanOrEqualTo(state.getJsonNumber("durationMs").longValue()));
 
-        // The lock is free the moment the state says finished.
-        assertThat(redis.getBucket("lock:execution:" + execId).isExists()).isFalse();
+        // The runner frees the lock right after writing the final state (and before the last event).
+        await().atMost(Duration.ofSeconds(10)).until(() -> !redis.getBucket("lock:execution:" + execId).isExists());
 
         // Conversation memory: the input and the agent's reply, counted as 2 + 5 whitespace words.
         JsonObject messages = json(Api.get("memory/execution:" + execId + "/messages"));
@@ -204,7 +204,8 @@ class WorkflowIT {
         assertThat(states).extracting(s -> s.getString("status")).containsOnly("succeeded");
         assertThat(execIds).doesNotHaveDuplicates();
         for (String execId : execIds) {
-            assertThat(redis.getBucket("lock:execution:" + execId).isExists()).as("lock of " + execId).isFalse();
+            await("lock of " + execId + " released").atMost(Duration.ofSeconds(10))
+                    .until(() -> !redis.getBucket("lock:execution:" + execId).isExists());
             List<String> logged = new ArrayList<>(redis.<String>getList("{stream:events:" + execId + "}:log", StringCodec.INSTANCE).readAll());
             java.util.Collections.reverse(logged); // the log is newest first
             assertThat(logged).extracting(e -> json(e).getString("type")).as("event stream of " + execId)

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.MetricsText;
 import io.compozy.cache.testing.TestRedis;
+import io.compozy.cache.testing.TestTopologies;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.IOException;
@@ -196,6 +197,49 @@ class ServerLifecycleIT {
                 assertThat(everything).doesNotContain(secret);
             }
         }
+    }
+
+    /**
+     * The installed server switched to a Redis Cluster, then to a Redis Sentinel group, by environment
+     * variables alone (docs/deployment.md's server.env examples): every kind of store answers and the
+     * sample workflow runs. The topologies are the harness's (or those REDIS_CLUSTER_NODES /
+     * REDIS_SENTINEL_NODES name).
+     */
+    @Test
+    @Order(7)
+    void environmentVariablesAloneRunTheServerOnAClusterAndOnSentinel() throws Exception {
+        TestTopologies.Cluster cluster = TestTopologies.cluster();
+        Map<String, String> env = new HashMap<>(Map.of("MODE", "distributed", "REDIS_CLUSTER_NODES", cluster.nodeList()));
+        cluster.password().ifPresent(p -> env.put("REDIS_PASSWORD", p));
+        LibertyProcess.start(env);
+        assertThat(readyStatus().getJsonObject("topology").getString("kind")).isEqualTo("cluster");
+        servesEveryStoreAndTheSampleWorkflow();
+        LibertyProcess.stop();
+
+        TestTopologies.Sentinel sentinel = TestTopologies.sentinel();
+        Map<String, String> sentinelEnv = new HashMap<>(Map.of("MODE", "distributed",
+                "REDIS_SENTINEL_NODES", sentinel.sentinelList(), "REDIS_SENTINEL_MASTER", sentinel.masterName()));
+        sentinel.password().ifPresent(p -> sentinelEnv.put("REDIS_PASSWORD", p));
+        sentinel.sentinelPassword().ifPresent(p -> sentinelEnv.put("REDIS_SENTINEL_PASSWORD", p));
+        LibertyProcess.start(sentinelEnv);
+        assertThat(readyStatus().getJsonObject("topology").getString("kind")).isEqualTo("sentinel");
+        servesEveryStoreAndTheSampleWorkflow();
+        LibertyProcess.stop();
+    }
+
+    private static void servesEveryStoreAndTheSampleWorkflow() throws IOException {
+        exerciseAndCollect(new ArrayList<>());
+        String project = "env" + UUID.randomUUID().toString().substring(0, 8);
+        String sample = Files.readString(Path.of(System.getProperty("basedir", "."))
+                .resolve("../docs/examples/workflows/demo.json"));
+        assertThat(Api.post("workflows/" + project, sample).statusCode()).isEqualTo(200);
+        var started = Api.post("workflows/" + project + "/greet/executions", "{\"input\":\"hello world\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String execId = Api.json(started).getString("executionId");
+        JsonObject state = await().atMost(Duration.ofSeconds(60)).until(() -> Api.json(Api.get("executions/" + execId)),
+                s -> List.of("succeeded", "failed").contains(s.getString("status")));
+        assertThat(state.getString("status")).as(state.toString()).isEqualTo("succeeded");
+        assertThat(state.getJsonObject("output").getString("text")).isEqualTo("HELLO! YOU SAID: HELLO WORLD");
     }
 
     /** Writes a resource whose path and body name the mode it was written in; returns its path. */
