@@ -104,11 +104,14 @@ class TlsIT {
         Map<String, String> env = environment(mutual);
         env.put("REDIS_TLS_CA_FILE", pki.untrustedCaFile().toString());
         env.put("REDIS_TLS_CERT_FILE", pki.clientCert().toString());
-        env.put("REDIS_TLS_KEY_FILE", pki.clientKey().toString());
+        env.put("REDIS_TLS_KEY_FILE", pki.clientKeyEncrypted().toString());
+        env.put("REDIS_TLS_KEY_PASSWORD", pki.keyPassword());
         LibertyProcess.start(env);
-        assertRefused("Distributed mode: TLS handshake with Redis at " + mutual.address(DATABASE)
+        String refusal = assertRefused("Distributed mode: TLS handshake with Redis at " + mutual.address(DATABASE)
                 + " (redis.addr) failed: unknown CA: the server's certificate is not signed by the CAs in"
                 + " redis.tls.ca_file (" + pki.untrustedCaFile() + ")");
+        // A start that fails shows no secret either: messages.log, the 503 problem body, readiness.
+        assertThat(refusal).doesNotContain(pki.keyPassword()).doesNotContain(mutual.password());
     }
 
     @Test
@@ -142,6 +145,7 @@ class TlsIT {
                 + " certificate is checked against the trusted CAs but not against the host name");
         List<String> outputs = new ArrayList<>();
         exerciseAndCollect(outputs);
+        assertThat(String.join("\n", outputs) + LibertyProcess.messages()).doesNotContain(wrongName.password());
     }
 
     /**
@@ -150,14 +154,16 @@ class TlsIT {
      */
     private static String assertRefused(final String reason) {
         String messages = assertStartFailure(reason);
-        JsonObject problem = json(LibertyProcess.get("/api/admin/status").body());
+        String statusBody = LibertyProcess.get("/api/admin/status").body();
+        String readinessBody = LibertyProcess.get("/health/ready").body();
+        JsonObject problem = json(statusBody);
         assertThat(problem.getString("detail"))
                 .startsWith("The cache is not available: Compozy cache did not start: " + reason);
         JsonObject cache = json(LibertyProcess.get("/health/ready").body()).getJsonArray("checks")
                 .getValuesAs(JsonObject.class).stream().filter(c -> c.getString("name").equals("compozy-cache"))
                 .findFirst().orElseThrow();
         assertThat(cache.getJsonObject("data").getString("reason")).contains(reason);
-        return messages;
+        return messages + "\n" + statusBody + "\n" + readinessBody;
     }
 
     private static JsonObject json(final String body) {
