@@ -122,6 +122,21 @@ class ImportIntoTopologiesTest {
         }
     }
 
+    /** The way back from a Cluster is not one node: a node holds only its slots' keys, so it is refused. */
+    @Test
+    void aStandaloneImportFromAClusterNodeIsRefusedAsPartial() {
+        TestTopologies.Cluster cluster = TestTopologies.cluster();
+        Map<String, String> standalone = new HashMap<>(Map.of("redis.mode", "standalone",
+                CacheSettings.WORK_DIR, root.resolve("work").toString(),
+                io.compozy.cache.config.PersistenceSettings.ENABLED, "true",
+                io.compozy.cache.config.PersistenceSettings.DATA_DIR, root.resolve("data").toString(),
+                ImportSettings.STANDALONE_FROM, cluster.nodes().get(0)));
+        cluster.password().ifPresent(p -> standalone.put(ImportSettings.STANDALONE_PASSWORD, p));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(standalone))
+                .hasMessageContaining("is a node of a Redis Cluster")
+                .hasMessageContaining("Nothing was copied");
+    }
+
     private static CacheBackend start(final Map<String, String> values) {
         ConfigLookup config = ConfigLookup.of(values);
         CacheSettings settings = CacheSettings.load(config);

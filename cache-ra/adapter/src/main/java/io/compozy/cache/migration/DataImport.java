@@ -3,6 +3,8 @@ package io.compozy.cache.migration;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.persistence.GenerationExport;
 import io.compozy.cache.persistence.PersistenceException;
@@ -16,7 +18,12 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
+import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.redisnode.RedisNode;
+import org.redisson.api.redisnode.RedisNodes;
+import org.redisson.config.Config;
+import org.redisson.config.SingleServerConfig;
 
 /**
  * The imports at start, run before the adapter hands out a connection:
@@ -106,6 +113,7 @@ public final class DataImport {
         }
         var source = settings.fromRedis().get();
         String from = source + " (" + ImportSettings.STANDALONE_FROM + ")";
+        refuseAClusterNode(settings, tls, from);
         long start = System.nanoTime();
         KeyRestorer restorer = new KeyRestorer(embedded);
         DumpCapture.Method method = DumpCapture.Method.REPLICATION;
@@ -195,6 +203,44 @@ public final class DataImport {
         String reason = String.valueOf(why).replaceAll("[.\\s]+$", "");
         return new ImportFailure("Import from " + from + " into " + into + " failed: " + reason + ". "
                 + restorer.restored() + " key(s) were copied before it; the source is untouched. " + whatNext, cause);
+    }
+
+    /**
+     * A node of a Redis Cluster holds only its own slots' keys: copying it would bring part of the data and
+     * look complete. Refused, before anything is copied. A source that cannot be asked is left to the copy,
+     * which says why it cannot read it.
+     */
+    private static void refuseAClusterNode(final ImportSettings settings, final TlsSettings tls, final String from) {
+        RedisAddress source = settings.fromRedis().get();
+        Config config = new Config();
+        SingleServerConfig single = config.useSingleServer().setAddress(source.redissonUri())
+                .setConnectionMinimumIdleSize(1).setConnectionPoolSize(1).setSubscriptionConnectionMinimumIdleSize(0)
+                .setSubscriptionConnectionPoolSize(1).setConnectTimeout(5_000).setTimeout(5_000).setRetryAttempts(0);
+        settings.fromRedisUsername().ifPresent(single::setUsername);
+        settings.fromRedisPassword().map(Secret::reveal).ifPresent(single::setPassword);
+        if (source.tls()) {
+            tls.configure(single);
+        }
+        RedissonClient probe;
+        try {
+            probe = Redisson.create(config);
+        } catch (RuntimeException e) {
+            return;
+        }
+        String enabled;
+        try {
+            enabled = probe.getRedisNodes(RedisNodes.SINGLE).getInstance().info(RedisNode.InfoSection.CLUSTER)
+                    .get("cluster_enabled");
+        } catch (RuntimeException e) {
+            return;
+        } finally {
+            probe.shutdown();
+        }
+        if ("1".equals(enabled)) {
+            throw new ImportFailure("Import from " + from + " refused: it is a node of a Redis Cluster, which holds"
+                    + " only the keys of its own slots, so the copy would be partial. Nothing was copied. Move the"
+                    + " Cluster's data to one Redis first (docs/migration.md), then import from that one", null);
+        }
     }
 
     /** The major version of a {@code redis_version} such as 7.0.15; -1 when it cannot be read. */
