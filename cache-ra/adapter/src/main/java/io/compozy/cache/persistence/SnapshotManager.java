@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -446,7 +445,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         Path upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
                 PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
         try {
-            Files.copy(rdb, upload, StandardCopyOption.REPLACE_EXISTING);
+            receive(rdb, upload);
             RdbFile.Summary summary = RdbFile.inspect(upload);
             SnapshotInfo info = awaitWork(submit(() -> {
                 StoredGeneration generation = store.write(upload, Instant.now(), summary.keys(), summary.redisVersion(),
@@ -462,6 +461,37 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         } finally {
             Files.deleteIfExists(upload);
         }
+    }
+
+    /**
+     * Copies the upload into {@code file}. A failure to read the body is the upload breaking off (an
+     * IOException, the caller's 400); a failure to write is this server's disk (an IllegalStateException
+     * naming {@code data_dir}, the caller's 500): the sender must not be told its file was at fault.
+     */
+    private void receive(final InputStream body, final Path file) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        OutputStream out = Files.newOutputStream(file, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {
+                try {
+                    out.write(buffer, 0, n);
+                } catch (IOException e) {
+                    throw cannotWrite(e);
+                }
+            }
+        } finally {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw cannotWrite(e);
+            }
+        }
+    }
+
+    private IllegalStateException cannotWrite(final IOException e) {
+        return new IllegalStateException("Cannot write the upload into " + store.dataDir() + " ("
+                + PersistenceSettings.DATA_DIR + "): " + e.getMessage() + ". Nothing was stored; free disk space"
+                + " there and send it again", e);
     }
 
     /**

@@ -3,6 +3,9 @@ package io.compozy.cache.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -92,6 +96,28 @@ class SnapshotDiskFullTest {
                     .until(() -> store.write(rdb(4 * MIB), Instant.now(), 1, "7.0.15", System.nanoTime()), g -> true);
             store.verify(next);
             assertThat(store.generations()).hasSize(2);
+        }
+    }
+
+    /** An upload that meets a full disk is this server's failure, not the sender's: nothing stored, nothing left. */
+    @Test
+    void anUploadThatMeetsAFullDiskSaysSoAndStoresNothing() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root, Map.of(PersistenceSettings.DATA_DIR,
+                mount.resolve("data").toString()));
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            Path filler = mount.resolve("filler");
+            fill(filler, mount.toFile().getUsableSpace() - MIB);
+            try (var body = Files.newInputStream(rdb(8 * MIB))) {
+                assertThatThrownBy(() -> manager.storeRdb(body))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("Cannot write the upload into")
+                        .hasMessageContaining("No space left on device")
+                        .hasMessageContaining("Nothing was stored");
+            }
+            assertThat(manager.generations()).isEmpty();
+            try (var left = Files.list(mount.resolve("data"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.endsWith(".rdb"));
+            }
         }
     }
 
