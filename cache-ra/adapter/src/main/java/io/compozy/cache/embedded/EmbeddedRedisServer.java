@@ -324,25 +324,21 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             if (e instanceof TimeoutException) {
                 throw new StartTimeoutException("Could not start the embedded redis-server " + binary + " on " + HOST
                         + ":" + port + ": it was not ready within " + readyTimeout.toMillis() + " ms ("
-                        + CacheSettings.START_TIMEOUT + " plus time to load the initial data or the append-only file). Its last"
-                        + " output: "
-                        + output, readyTimeout, e);
+                        + CacheSettings.START_TIMEOUT + " plus time to load the initial data or the append-only"
+                        + " file). Its last output: " + output, readyTimeout, e);
             }
             throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
                     + port + ": it exited before it was ready. Its last output: " + output, e);
         }
     }
 
-    private static long bytesIn(final Path directory) throws IOException {
+    /** The bytes of the files in {@code directory} (an AOF's base, increments and manifest); 0 when absent. */
+    public static long bytesIn(final Path directory) throws IOException {
         if (!Files.isDirectory(directory)) {
             return 0;
         }
         try (java.util.stream.Stream<Path> files = Files.list(directory)) {
-            long total = 0;
-            for (Path file : files.toList()) {
-                total += Files.isRegularFile(file) ? Files.size(file) : 0;
-            }
-            return total;
+            return files.filter(Files::isRegularFile).mapToLong(file -> file.toFile().length()).sum();
         }
     }
 

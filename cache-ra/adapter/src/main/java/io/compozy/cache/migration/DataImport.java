@@ -212,7 +212,7 @@ public final class DataImport {
      */
     private static void refuseAClusterNode(final ImportSettings settings, final TlsSettings tls, final String from) {
         RedisAddress source = settings.fromRedis().get();
-        Config config = new Config();
+        Config config = new Config().setNettyThreads(1).setThreads(1); // one question, asked once
         SingleServerConfig single = config.useSingleServer().setAddress(source.redissonUri())
                 .setConnectionMinimumIdleSize(1).setConnectionPoolSize(1).setSubscriptionConnectionMinimumIdleSize(0)
                 .setSubscriptionConnectionPoolSize(1).setConnectTimeout(5_000).setTimeout(5_000).setRetryAttempts(0);

@@ -11,17 +11,19 @@ import com.moilioncircle.redis.replicator.rdb.datatype.AuxField;
 import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
 import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
 import io.compozy.cache.config.RedisAddress;
-import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.config.Secret;
+import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.persistence.RdbFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLParameters;
 
 /**
  * Reads every key of an RDB as a DUMP payload with its expiry, through redis-replicator, and hands each to a
@@ -92,10 +94,10 @@ final class DumpCapture {
             // The same CAs, client certificate and host name check as every other Redis connection.
             try {
                 configuration.setSslSocketFactory(tls.sslContext().getSocketFactory());
-            } catch (java.security.GeneralSecurityException e) {
+            } catch (GeneralSecurityException e) {
                 throw new IOException("cannot set up TLS from the redis.tls.* keys: " + e.getMessage(), e);
             }
-            javax.net.ssl.SSLParameters parameters = new javax.net.ssl.SSLParameters();
+            SSLParameters parameters = new SSLParameters();
             parameters.setEndpointIdentificationAlgorithm(tls.verifyHostname() ? "HTTPS" : null);
             configuration.setSslParameters(parameters);
         }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,7 +43,7 @@ final class KeyRestorer {
     /** The batch being filled; only the importing thread touches it. */
     private CommandBatchService batch;
     /** The keys of that batch with their replies, to name the one Redis refused when the batch fails. */
-    private List<Map.Entry<byte[], java.util.concurrent.CompletableFuture<?>>> batchKeys = new ArrayList<>();
+    private List<Map.Entry<byte[], CompletableFuture<?>>> batchKeys = new ArrayList<>();
     private int batched;
     private String sourceFormat = "?";
 

@@ -12,7 +12,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.redisson.client.protocol.RedisCommands;
 
 /**
@@ -45,12 +44,7 @@ final class AppendOnlyFile {
 
     /** The bytes of every file in the directory (0 when there is none). */
     long bytes() throws IOException {
-        if (!Files.isDirectory(directory)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(directory)) {
-            return files.filter(Files::isRegularFile).mapToLong(file -> file.toFile().length()).sum();
-        }
+        return EmbeddedRedisServer.bytesIn(directory);
     }
 
     /** Renames the directory to {@code appendonlydir.<why>-<time>} next to it and returns the new name. */

@@ -10,6 +10,7 @@ import io.netty.util.HashedWheelTimer;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
@@ -131,7 +132,7 @@ final class ControlConnection implements AutoCloseable {
             // Redisson's await answers null when the thread is interrupted (the flag set again): say so, or a
             // caller reads a null reply as Redis's.
             if (!reply.isDone() && Thread.currentThread().isInterrupted()) {
-                throw new java.io.InterruptedIOException("interrupted while waiting for redis-server's reply");
+                throw new InterruptedIOException("interrupted while waiting for redis-server's reply");
             }
             return result;
         } catch (RedisException e) {

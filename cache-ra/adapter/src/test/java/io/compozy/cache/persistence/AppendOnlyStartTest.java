@@ -86,13 +86,7 @@ class AppendOnlyStartTest {
     @Test
     void aDamagedFileFallsBackToTheNewestGenerationKeepsTheDamagedOneAsideAndRebuildsTheFile() throws Exception {
         CacheSettings.Standalone settings = settings("always");
-        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
-            EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-            writeKeys(server, "kept", 10);
-            manager.snapshot().orElseThrow();
-            writeKeys(server, "after", 10);
-            crash(server);
-        }
+        snapshotThenWriteMoreAndCrash(settings, "after");
         Files.writeString(newestIncrFile(), "garbage\r\nnot a command\r\n", StandardOpenOption.APPEND);
 
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
@@ -145,13 +139,7 @@ class AppendOnlyStartTest {
     @Test
     void aFileStillLoadingWhenTheWaitRunsOutIsNotTakenForDamage() throws Exception {
         CacheSettings.Standalone settings = settings("everysec");
-        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
-            EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
-            writeKeys(server, "kept", 10);
-            manager.snapshot().orElseThrow();
-            writeKeys(server, "newer", 10);
-            crash(server);
-        }
+        snapshotThenWriteMoreAndCrash(settings, "newer");
         CacheSettings.Standalone impatient = Standalone.settings(root,
                 Map.of(PersistenceSettings.AOF, "everysec", CacheSettings.START_TIMEOUT, "1ms"));
         try (SnapshotManager manager = SnapshotManager.open(impatient.persistence())) {
@@ -217,6 +205,18 @@ class AppendOnlyStartTest {
             assertThat(Standalone.persistenceInfo(redis).get("aof_rewrite_in_progress")).isEqualTo("1");
             assertThat(manager.snapshot().orElseThrow().keys()).isEqualTo(1_000);
             assertThat(manager.status().snapshotsFailed()).isZero();
+        }
+    }
+
+    /** Ten keys "kept<i>" in a generation, ten more "{@code newer}<i>" only in the AOF, then a crash. */
+    private static void snapshotThenWriteMoreAndCrash(final CacheSettings.Standalone settings, final String newer)
+            throws Exception {
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+            writeKeys(server, "kept", 10);
+            manager.snapshot().orElseThrow();
+            writeKeys(server, newer, 10);
+            crash(server);
         }
     }
 

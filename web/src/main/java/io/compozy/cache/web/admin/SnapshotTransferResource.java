@@ -5,9 +5,9 @@ import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.web.client.CacheConnections;
 import io.compozy.cache.web.rest.ApiProblem;
+import io.compozy.cache.web.store.KeyLayoutMigration;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
-import io.compozy.cache.web.store.KeyLayoutMigration;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
 import jakarta.ws.rs.GET;
@@ -20,6 +20,8 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A stored generation out as a standard RDB file, and back into the live data:
@@ -34,8 +36,7 @@ import java.util.Optional;
 @RolesAllowed(Administration.ROLE)
 public class SnapshotTransferResource {
 
-    private static final java.util.logging.Logger LOG =
-            java.util.logging.Logger.getLogger(SnapshotTransferResource.class.getName());
+    private static final Logger LOG = Logger.getLogger(SnapshotTransferResource.class.getName());
 
     @Inject
     CacheConnections cache;
@@ -71,7 +72,7 @@ public class SnapshotTransferResource {
         try {
             moved = keyLayout.migrateOnce();
         } catch (RuntimeException e) {
-            LOG.log(java.util.logging.Level.WARNING, "Restored generation " + generation + ", but could not move its"
+            LOG.log(Level.WARNING, "Restored generation " + generation + ", but could not move its"
                     + " old-layout keys to the hash-tagged layout; the next start does it (docs/migration.md)", e);
             moved = -1;
         }
