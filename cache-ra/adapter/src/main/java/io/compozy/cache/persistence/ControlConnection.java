@@ -13,8 +13,10 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.redisson.client.RedisClient;
 import org.redisson.client.RedisClientConfig;
 import org.redisson.client.RedisConnection;
@@ -128,17 +130,35 @@ final class ControlConnection implements AutoCloseable {
                 reply.completeExceptionally(new EOFException("redis-server closed the connection"));
         closed.addListener(failReply);
         try {
-            R result = connection.await(reply);
-            // Redisson's await answers null when the thread is interrupted (the flag set again): say so, or a
-            // caller reads a null reply as Redis's.
-            if (!reply.isDone() && Thread.currentThread().isInterrupted()) {
-                throw new InterruptedIOException("interrupted while waiting for redis-server's reply");
-            }
-            return result;
-        } catch (RedisException e) {
-            throw failure(e);
+            return awaitReply(reply, COMMAND_TIMEOUT_MS);
         } finally {
             closed.removeListener(failReply);
+        }
+    }
+
+    /**
+     * Waits for {@code reply} ourselves rather than through Redisson's {@code RedisConnection.await}, which
+     * answers null on an interrupt: a reply that completed in the meantime then looked like Redis's own null.
+     * Here an interrupt is always an InterruptedIOException (the flag set again), never a reply.
+     */
+    static <R> R awaitReply(final CompletableFuture<R> reply, final long timeoutMillis) throws IOException {
+        try {
+            return reply.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for redis-server's reply");
+        } catch (TimeoutException e) {
+            reply.cancel(false);
+            throw new IOException("redis-server did not reply within " + timeoutMillis + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RedisException redis) {
+                throw failure(redis);
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(String.valueOf(cause), cause);
         }
     }
 

@@ -7,9 +7,12 @@ import static org.awaitility.Awaitility.await;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.redisson.client.protocol.RedisCommands;
@@ -62,6 +65,43 @@ class ControlConnectionTest {
     }
 
     /** close() has waited for both to terminate; a thread may take a moment more to exit after that. */
+    @Test
+    void anInterruptedWaitIsAnInterruptedIoExceptionNeverANullReply() throws Exception {
+        try (EmbeddedRedisServer server = EmbeddedRedisServer.start(Standalone.settings(root), Standalone.PUMP);
+             ControlConnection redis = Standalone.connect(server)) {
+            for (int i = 0; i < 200; i++) {
+                Thread.currentThread().interrupt();
+                try {
+                    Object reply = redis.sync(RedisCommands.INFO_PERSISTENCE);
+                    assertThat(reply).as("a reply read while interrupted").isNotNull();
+                } catch (InterruptedIOException expected) {
+                    assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+                } finally {
+                    Thread.interrupted();
+                }
+            }
+        }
+    }
+
+    /** The race of the flaky snapshot test, made to happen every time: the reply lands as the interrupt does. */
+    @Test
+    void aReplyThatCompletesAsTheInterruptLandsIsStillAnInterrupt() {
+        CompletableFuture<String> replyDuringInterrupt = new CompletableFuture<>() {
+            @Override
+            public String get(final long timeout, final TimeUnit unit) throws InterruptedException {
+                complete(null); // Redis's reply arrives...
+                throw new InterruptedException(); // ...while the waiting thread is interrupted
+            }
+        };
+        try {
+            assertThatThrownBy(() -> ControlConnection.awaitReply(replyDuringInterrupt, 1_000))
+                    .isInstanceOf(InterruptedIOException.class);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
     private static void assertNoThreadLeft() {
         await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(threads()).isEmpty());
     }
