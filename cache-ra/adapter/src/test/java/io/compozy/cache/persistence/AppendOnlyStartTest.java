@@ -5,6 +5,7 @@ import static io.compozy.cache.persistence.Standalone.connect;
 import static io.compozy.cache.persistence.Standalone.dbsize;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.api.AppendOnlyStatus;
 import io.compozy.cache.config.CacheSettings;
@@ -14,12 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.redisson.client.protocol.RedisCommands;
 
 /**
  * Where the embedded server's data comes from at start when an append-only file is kept: the AOF when it
@@ -262,8 +265,17 @@ class AppendOnlyStartTest {
         }
     }
 
-    /** SIGKILL: no final snapshot, no graceful shutdown of Redis. */
+    /**
+     * SIGKILL: no final snapshot, no graceful shutdown of Redis. First waits until Redis has written its AOF
+     * buffer: with everysec, while a background fsync is slow (a loaded disk), Redis acknowledges writes it
+     * holds in memory for up to 2 s, and a kill then loses them (the documented window, docs/reliability.md).
+     */
     private static void crash(final EmbeddedRedisServer server) throws Exception {
+        try (ControlConnection control = connect(server)) {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    "0".equals(control.sync(RedisCommands.INFO_PERSISTENCE)
+                            .get("aof_buffer_length")));
+        }
         ProcessHandle redis = ProcessHandle.of(server.pid()).orElseThrow();
         redis.destroyForcibly();
         redis.onExit().get(10, TimeUnit.SECONDS);
