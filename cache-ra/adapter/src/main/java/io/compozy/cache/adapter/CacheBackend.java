@@ -12,8 +12,10 @@ import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.migration.DataImport;
 import io.compozy.cache.migration.ImportFailure;
+import io.compozy.cache.persistence.EmbeddedServerOwner;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.SnapshotManager;
+import io.compozy.cache.persistence.StartSources;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -31,7 +33,7 @@ import org.redisson.api.redisnode.RedisNodes;
  * <p>In standalone mode a redis-server that dies (killed, crashed) is started again on the same port
  * with the same password, from its append-only file or else the newest snapshot when persistence is on:
  * the one client reconnects by itself and resubscribes its channels, so applications keep the references
- * they hold ({@link EmbeddedRestartSupervisor}). Without an AOF, writes since that snapshot are lost
+ * they hold ({@link EmbeddedServerOwner}). Without an AOF, writes since that snapshot are lost
  * (docs/reliability.md).
  */
 public final class CacheBackend implements AutoCloseable {
@@ -44,24 +46,21 @@ public final class CacheBackend implements AutoCloseable {
     private final Optional<SnapshotManager> persistence;
     private final TopologySettings topology;
     private final TopologyWatch topologyWatch;
-    /** Only in standalone mode. */
-    private final Optional<EmbeddedRestartSupervisor> supervisor;
-    private volatile BackendInfo info;
-    private volatile Optional<EmbeddedRedisServer> embedded;
+    /** Only in standalone mode: the embedded server's one owner (the snapshot manager's, when persistence is on). */
+    private final Optional<EmbeddedServerOwner> embedded;
+    private final BackendInfo startInfo;
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
-                         final Optional<EmbeddedRedisServer> embedded, final Optional<SnapshotManager> persistence,
-                         final Optional<CacheSettings.Standalone> standalone, final TopologySettings topology,
-                         final Executor pump) {
+                         final Optional<EmbeddedServerOwner> embedded, final Optional<SnapshotManager> persistence,
+                         final TopologySettings topology) {
         this.client = client;
         this.topology = topology;
         this.topologyWatch = new TopologyWatch(client, topology);
         this.sharedClient = SharedClientGuard.guard(client);
-        this.info = info;
+        this.startInfo = info;
         this.embedded = embedded;
         this.persistence = persistence;
-        this.supervisor = embedded.map(server -> new EmbeddedRestartSupervisor(server, persistence,
-                standalone.orElseThrow(), pump, this::serving));
+        embedded.ifPresent(EmbeddedServerOwner::supervise);
     }
 
     /**
@@ -101,16 +100,18 @@ public final class CacheBackend implements AutoCloseable {
     static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports, final Executor pump,
                                       final ClientFactory clients) {
         Optional<SnapshotManager> persistence = Optional.empty();
-        EmbeddedRedisServer server = null;
+        EmbeddedServerOwner owner = null;
         RedissonClient client = null;
         boolean started = false;
         try {
             if (settings.standalone().persistence().enabled()) {
                 persistence = Optional.of(SnapshotManager.open(settings.standalone().persistence()));
-                server = persistence.get().startServer(settings.standalone(), pump);
+                persistence.get().startServer(settings.standalone(), pump, importSource(imports, settings.tls(), clients));
+                owner = persistence.get().owner();
             } else {
-                server = EmbeddedRedisServer.start(settings.standalone(), pump);
+                owner = EmbeddedServerOwner.startEmpty(settings.standalone(), pump);
             }
+            EmbeddedRedisServer server = owner.current();
             String uri = "redis://" + server.host() + ":" + server.port();
             String version;
             TopologySettings single = new TopologySettings.Single(RedisAddress.parse(CacheSettings.ADDR, uri));
@@ -124,16 +125,15 @@ public final class CacheBackend implements AutoCloseable {
                 throw new BackendStartException("Standalone mode: the embedded redis-server at " + uri
                         + " started but the client could not use it: " + e.getMessage(), e);
             }
-            importIntoEmbedded(imports, settings.tls(), persistence, client);
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
-                    server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(server),
-                    persistence, Optional.of(settings.standalone()), single, pump);
+                    server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(owner),
+                    persistence, single);
             started = true;
             return backend;
         } catch (IOException | PersistenceException e) {
             throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
         } catch (ImportFailure e) {
-            // No snapshot was taken of a partial import: the next start imports again.
+            // The import ran with the AOF off and no snapshot was taken of it: the next start imports again.
             throw new BackendStartException("Standalone mode: " + e.getMessage(), e);
         } catch (BackendStartException e) {
             throw e;
@@ -145,12 +145,41 @@ public final class CacheBackend implements AutoCloseable {
                 if (client != null) {
                     client.shutdown();
                 }
-                if (server != null) {
-                    server.close();
+                if (persistence.isPresent()) {
+                    persistence.get().close(); // stops its owner's server too
+                } else if (owner != null) {
+                    owner.close();
                 }
-                persistence.ifPresent(SnapshotManager::close);
             }
         }
+    }
+
+    /**
+     * {@code redis.standalone.import.from} as a start source: copied through a client of its own into the new
+     * server, which the start path runs with the AOF off until the first snapshot holds the copy.
+     */
+    private static Optional<StartSources.ImportSource> importSource(final ImportSettings imports, final TlsSettings tls,
+                                                                    final ClientFactory clients) {
+        if (imports.fromRedis().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new StartSources.ImportSource() {
+            @Override
+            public void copyInto(final EmbeddedRedisServer server) {
+                RedissonClient importing = clients.create("redis://" + server.host() + ":" + server.port(),
+                        Optional.empty(), Optional.of(server.password()), 0);
+                try {
+                    DataImport.intoEmbedded(imports, tls, importing);
+                } finally {
+                    importing.shutdown();
+                }
+            }
+
+            @Override
+            public String describe() {
+                return imports.fromRedis().get() + " (" + ImportSettings.STANDALONE_FROM + ")";
+            }
+        });
     }
 
     private static CacheBackend connectExternal(final CacheSettings settings, final ImportSettings imports,
@@ -173,7 +202,7 @@ public final class CacheBackend implements AutoCloseable {
             // host and port: the one node, else the first seed or sentinel (status lists every node).
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", where.first.host(),
                     where.first.port(), where.database, topology.tls(), version, -1, 0), Optional.empty(),
-                    Optional.empty(), Optional.empty(), topology, pump);
+                    Optional.empty(), topology);
         } catch (ImportFailure e) {
             client.shutdown();
             throw new BackendStartException("Distributed mode: " + e.getMessage(), e);
@@ -217,20 +246,6 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    /**
-     * With {@code redis.standalone.import.from} set and no generation in {@code data_dir} (nothing was restored):
-     * copies the source into the server just started, then takes the first snapshot, so the next start
-     * restores it instead of importing again.
-     */
-    private static void importIntoEmbedded(final ImportSettings imports, final TlsSettings tls,
-                                           final Optional<SnapshotManager> persistence, final RedissonClient client) {
-        if (imports.fromRedis().isEmpty() || persistence.isEmpty() || !persistence.get().generations().isEmpty()) {
-            return;
-        }
-        DataImport.intoEmbedded(imports, tls, client);
-        persistence.get().snapshot().orElseThrow(() -> new IllegalStateException("the first snapshot was skipped"));
-    }
-
     /** The view applications may keep: the same client, shutdown refused. */
     public RedissonClient sharedClient() {
         return sharedClient;
@@ -240,12 +255,19 @@ public final class CacheBackend implements AutoCloseable {
         return client;
     }
 
+    /** What runs: in standalone mode with the current redis-server's pid and the restarts so far. */
     public BackendInfo info() {
-        return info;
+        if (embedded.isEmpty()) {
+            return startInfo;
+        }
+        EmbeddedServerOwner owner = embedded.get();
+        return new BackendInfo(startInfo.mode(), startInfo.kind(), startInfo.host(), startInfo.port(),
+                startInfo.database(), startInfo.tls(), startInfo.redisVersion(), owner.current().pid(),
+                owner.restarts());
     }
 
     public Optional<EmbeddedRedisServer> embeddedServer() {
-        return embedded;
+        return embedded.map(EmbeddedServerOwner::current);
     }
 
     /** Snapshot control: present in standalone mode with persistence enabled. */
@@ -269,35 +291,26 @@ public final class CacheBackend implements AutoCloseable {
      */
     @Override
     public void close() {
-        supervisor.ifPresent(EmbeddedRestartSupervisor::stopRestarting);
+        embedded.ifPresent(EmbeddedServerOwner::stopSupervising);
         topologyWatch.close();
-        supervisor.ifPresent(EmbeddedRestartSupervisor::awaitRestart);
         try {
-            persistence.ifPresent(SnapshotManager::snapshotOnShutdown);
+            persistence.ifPresent(SnapshotManager::snapshotOnShutdown); // after any restart in progress
         } finally {
             try {
                 client.shutdown(0, 2, TimeUnit.SECONDS);
             } finally {
-                try {
-                    embedded.ifPresent(EmbeddedRedisServer::close);
-                } finally {
-                    persistence.ifPresent(SnapshotManager::close);
+                if (persistence.isPresent()) {
+                    persistence.get().close(); // its owner's server, then the store
+                } else {
+                    embedded.ifPresent(EmbeddedServerOwner::close);
                 }
             }
         }
     }
 
-    /** Restarts of the embedded redis-server since the adapter started. */
-    public long embeddedRestarts() {
-        return supervisor.map(EmbeddedRestartSupervisor::restarts).orElse(0L);
-    }
-
-    /** A restart or a restore started a new redis-server process: report its pid. */
-    private void serving(final EmbeddedRedisServer started, final long restarts) {
-        BackendInfo old = info;
-        info = new BackendInfo(old.mode(), old.kind(), old.host(), old.port(), old.database(), old.tls(),
-                old.redisVersion(), started.pid(), restarts);
-        embedded = Optional.of(started);
+    /** Why the embedded server is down and not being restarted; empty while it runs (and in distributed mode). */
+    public Optional<String> embeddedDownBecause() {
+        return embedded.flatMap(EmbeddedServerOwner::downBecause);
     }
 
     /** The embedded server's client (standalone mode); one node, database 0. */

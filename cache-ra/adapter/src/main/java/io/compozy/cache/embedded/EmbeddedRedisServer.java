@@ -124,6 +124,17 @@ public final class EmbeddedRedisServer implements AutoCloseable {
      */
     public static EmbeddedRedisServer start(final CacheSettings.Standalone settings, final Executor pump,
                                             final Optional<InitialData> initialData) throws IOException {
+        return start(settings, pump, initialData, initialData.isEmpty());
+    }
+
+    /**
+     * Starts redis-server as {@link #start(CacheSettings.Standalone, Executor, Optional)} does; with
+     * {@code appendOnly} false the append-only file stays off at start even without initial data (an import
+     * fills the server first), so nothing is loaded from it or written to it until it is switched on.
+     */
+    public static EmbeddedRedisServer start(final CacheSettings.Standalone settings, final Executor pump,
+                                            final Optional<InitialData> initialData, final boolean appendOnly)
+            throws IOException {
         Path workDir = PrivateDirectory.ensure(settings.workDir());
         removeStaleRunDirectories(workDir);
         Path binary = RedisBinary.resolve(settings.binary(), workDir);
@@ -132,7 +143,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
             int port = freeLoopbackPort();
             try {
-                return launch(binary, settings, port, password, workDir, pump, initialData);
+                return launch(binary, settings, port, password, workDir, pump, initialData, appendOnly);
             } catch (PortTakenException e) {
                 lastFailure = e; // another process bound the port between our probe and Redis's bind
             }
@@ -151,6 +162,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     public static EmbeddedRedisServer startAgain(final EmbeddedRedisServer previous,
                                                  final CacheSettings.Standalone settings, final Executor pump,
                                                  final Optional<InitialData> initialData) throws IOException {
+        return startAgain(previous, settings, pump, initialData, initialData.isEmpty());
+    }
+
+    /** {@link #startAgain(EmbeddedRedisServer, CacheSettings.Standalone, Executor, Optional)}, the AOF as asked. */
+    public static EmbeddedRedisServer startAgain(final EmbeddedRedisServer previous,
+                                                 final CacheSettings.Standalone settings, final Executor pump,
+                                                 final Optional<InitialData> initialData, final boolean appendOnly)
+            throws IOException {
         if (previous.isAlive()) {
             throw new IllegalStateException("redis-server (pid " + previous.pid() + ") is still running");
         }
@@ -160,7 +179,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         PortTakenException taken = null;
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
             try {
-                return launch(binary, settings, previous.port, previous.password, workDir, pump, initialData);
+                return launch(binary, settings, previous.port, previous.password, workDir, pump, initialData,
+                        appendOnly);
             } catch (PortTakenException e) {
                 taken = e; // a connection of the dead server may linger a moment: try again shortly
                 pause(Duration.ofMillis(200L * attempt));
@@ -246,8 +266,8 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
     private static EmbeddedRedisServer launch(final Path binary, final CacheSettings.Standalone settings,
                                               final int port, final Secret password, final Path workDir,
-                                              final Executor pump, final Optional<InitialData> initialData)
-            throws IOException {
+                                              final Executor pump, final Optional<InitialData> initialData,
+                                              final boolean appendOnly) throws IOException {
         Path runDir = Files.createTempDirectory(workDir, "run-",
                 PosixFilePermissions.asFileAttribute(PrivateDirectory.DIR));
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
@@ -274,7 +294,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         Files.createFile(config, PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
         // Restored data arrives as an RDB, which Redis ignores when it starts with appendonly yes: the AOF is
         // then switched on once the RDB is loaded (the caller rebuilds it from the data).
-        boolean appendOnlyAtStart = aofHome.isPresent() && initialData.isEmpty();
+        boolean appendOnlyAtStart = aofHome.isPresent() && initialData.isEmpty() && appendOnly;
         if (appendOnlyAtStart) {
             // Loading the AOF left by the last run takes time like an RDB of its size does.
             readyTimeout = readyTimeout.plusSeconds(bytesIn(redisDir.resolve(AOF_DIR)) / LOAD_BYTES_PER_SECOND);
@@ -395,13 +415,18 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         return Stream.of("/usr/bin/setsid", "/bin/setsid").map(Path::of).filter(Files::isExecutable).findFirst();
     }
 
-    /** Removes what a killed BGSAVE or AOF rewrite left in Redis's working directory ({@code temp-*}). */
+    /**
+     * Removes what a killed BGSAVE or AOF rewrite left in Redis's working directory ({@code temp-*}), and a
+     * finished BGSAVE's RDB that a killed JVM never stored: the data a start loads is the AOF or a stored
+     * generation, never that file, and left there it would block every restore of a generation.
+     */
     private static void removeLeftoverFiles(final Path redisDir) throws IOException {
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(redisDir, "temp-*")) {
             for (Path leftover : leftovers) {
                 Files.deleteIfExists(leftover);
             }
         }
+        Files.deleteIfExists(redisDir.resolve(RDB_FILE));
     }
 
     /** Removes run directories of JVMs that no longer exist (a killed server leaves its own behind). */

@@ -13,32 +13,21 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.redisson.client.protocol.RedisCommands;
 
 /**
- * Standalone persistence: restores the newest valid generation when the embedded redis-server starts,
- * and takes point-in-time snapshots of it into the {@link SnapshotStore}.
+ * Standalone persistence: the {@link SnapshotStore} of generations, the point-in-time snapshots taken into it,
+ * uploads and downloads of RDB files, and the status. Where a start takes its data from is
+ * {@link StartSources}; the running server belongs to its {@link EmbeddedServerOwner}.
  *
  * <p>A snapshot is Redis's own {@code BGSAVE}: the server forks, the child writes the keyspace as it was
  * at the fork (every type, every TTL as an absolute time, MULTI/EXEC and scripts never torn) while the
@@ -46,54 +35,36 @@ import org.redisson.client.protocol.RedisCommands;
  * store as one generation and deleted. A restore hands the RDB back to a new redis-server, which loads it
  * natively and drops keys whose TTL passed while it was down.
  *
- * <p>All snapshot work runs on one thread this class owns, never on a caller's: callers only wait, so an
- * interrupted caller (an EJB timer, a request) cannot interrupt JE I/O, and snapshots never overlap.
+ * <p>All snapshot work runs on the owner's one thread, never on a caller's: callers only wait, so an
+ * interrupted caller (an EJB timer, a request) cannot interrupt JE I/O, and snapshots never overlap each
+ * other, a restart or a restore.
  */
 public final class SnapshotManager implements Persistence, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(SnapshotManager.class.getName());
-    private static final long STOP_WAIT_MINUTES = 10;
     /** Uploads wait in {@code data_dir} under this prefix until they are stored; a crash may leave one. */
     static final String UPLOAD_PREFIX = "upload-";
 
     private final PersistenceSettings settings;
     private final SnapshotStore store;
-    private final ExecutorService worker;
+    /** Where every start takes its data from; also says where the running data came from. */
+    private final StartSources sources;
+    /** The running server's owner, from {@link #startServer} on; it runs all snapshot work on its thread. */
+    private volatile EmbeddedServerOwner owner;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicLong taken = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
-    private final AtomicLong skippedOnRestore = new AtomicLong();
-    private volatile EmbeddedRedisServer server;
     private volatile SnapshotInfo last;
     private volatile String lastFailure;
     private volatile Instant failingSince;
-    private volatile SnapshotInfo restored;
-    /** Standalone's append-only file; present whatever the setting, to find one an earlier run left. */
-    private final AppendOnlyFile appendOnlyFile;
-    /** Where the running server's data came from, and why (for the log and the status). */
-    private volatile String loadedFrom = "nothing yet";
-    private volatile long truncatedOnLoad;
     /** Reads the running server's INFO persistence (through the adapter's client, once it exists). */
     private volatile java.util.function.Supplier<Map<String, String>> serverInfo = Map::of;
-    /** What the server is started with, for a restore's restart; set by {@link #startServer}. */
-    private volatile CacheSettings.Standalone standalone;
-    private volatile java.util.concurrent.Executor pump;
-    /** Told about the server a restore started, so the backend watches it and reports its pid. */
-    private volatile Consumer<EmbeddedRedisServer> replacedListener = started -> { };
-    /** Pids of servers a restore stopped on purpose: their exit is no crash. */
-    private final Set<Long> stoppedOnPurpose = ConcurrentHashMap.newKeySet();
-
     private SnapshotManager(final PersistenceSettings settings, final SnapshotStore store) {
         this.settings = settings;
         this.store = store;
-        this.appendOnlyFile = new AppendOnlyFile(settings.dataDir().orElseThrow());
-        this.worker = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "compozy-cache-snapshot");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.sources = new StartSources(settings, store);
     }
 
     /**
@@ -123,221 +94,49 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Could not remove unfinished uploads in " + dataDir, e);
         }
+        Path liveBefore = dataDir.resolve(EmbeddedServerOwner.LIVE_BEFORE_RESTORE);
+        if (Files.exists(liveBefore)) {
+            // Never deleted here: it may hold writes newer than every generation.
+            LOG.warning("A restore was interrupted (the server stopped during it): " + liveBefore + " holds the data"
+                    + " that was live before it. This start does not load it; to get it back, upload it"
+                    + " (POST /api/admin/snapshots/rdb) and restore that generation, then delete the file");
+        }
     }
 
     /**
-     * Starts the embedded redis-server on the newest generation that verifies and that Redis accepts,
-     * falling back to older ones (each skip is logged and counted); empty when there is none or
-     * {@code restore_on_startup} is false.
+     * Starts the embedded redis-server on the best data there is ({@link StartSources}: the append-only file,
+     * else the newest generation that restores, else empty) and makes {@link #owner()} its owner.
      *
-     * @throws PersistenceException when the key does not open the snapshots, or generations exist and
-     *     none can be restored: the server never starts empty while claiming success
+     * @throws PersistenceException when the key does not open the snapshots, or data exists and none of it
+     *     can be restored: the server never starts empty while claiming success
      * @throws IOException when redis-server cannot start at all
      */
     public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
                                            final java.util.concurrent.Executor pump) throws IOException {
-        this.standalone = standalone;
-        this.pump = pump;
-        return restoreInto(data -> EmbeddedRedisServer.start(standalone, pump, data));
+        return startServer(standalone, pump, Optional.empty());
     }
 
     /**
-     * After the embedded redis-server died: starts a new one on its address (port and password) from the
-     * newest generation that restores, as {@link #startServer} does at start. Runs on the snapshot thread,
-     * after any snapshot in progress, so a restart never races a snapshot.
-     *
-     * @throws PersistenceException as {@link #startServer} does; the server then stays down
-     * @throws IOException when redis-server cannot start on that address
-     * @throws IllegalStateException when the cache is stopping
+     * Starts as {@link #startServer(CacheSettings.Standalone, java.util.concurrent.Executor)} does; when
+     * {@code data_dir} holds neither an AOF nor a generation, {@code importSource} fills the new server first
+     * and the first snapshot is taken before anything is handed out.
      */
-    public EmbeddedRedisServer restartServer(final EmbeddedRedisServer dead, final CacheSettings.Standalone standalone,
-                                             final java.util.concurrent.Executor pump) throws IOException {
-        if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping");
+    public EmbeddedRedisServer startServer(final CacheSettings.Standalone standalone,
+                                           final java.util.concurrent.Executor pump,
+                                           final Optional<StartSources.ImportSource> importSource) throws IOException {
+        if (owner != null) {
+            throw new IllegalStateException("the embedded server has already started");
         }
-        Future<EmbeddedRedisServer> restarted;
-        try {
-            restarted = worker.submit(() -> restoreInto(data -> EmbeddedRedisServer.startAgain(dead, standalone, pump,
-                    data)));
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("The Compozy cache has stopped", e);
-        }
-        try {
-            return restarted.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for the restart", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+        owner = EmbeddedServerOwner.start(standalone, pump, sources, importSource, imported -> {
+            SnapshotInfo first = take(imported);
+            LOG.info("First snapshot of the imported data: generation " + first.generation());
+        });
+        return owner.current();
     }
 
-    /** Starts a redis-server: with initial data, or empty. */
-    @FunctionalInterface
-    private interface Launcher {
-        EmbeddedRedisServer launch(Optional<EmbeddedRedisServer.InitialData> initialData) throws IOException;
-    }
-
-    /**
-     * The start-up source: the append-only file when there is a valid one (the newest data), else the newest
-     * generation that restores, after which the AOF (when on) is rebuilt from the data. docs/persistence.md.
-     */
-    private EmbeddedRedisServer restoreInto(final Launcher launcher) throws IOException {
-        Optional<String> why = Optional.empty();
-        if (appendOnlyFile.exists()) {
-            Optional<EmbeddedRedisServer> logged = startFromAppendOnlyFile(launcher);
-            if (logged.isPresent()) {
-                server = logged.get();
-                return server;
-            }
-            why = Optional.of(loadedFrom);
-        } else if (settings.appendOnly()) {
-            why = Optional.of("there is no append-only file in " + appendOnlyFile.directory() + " yet");
-        }
-        truncatedOnLoad = 0;
-        EmbeddedRedisServer started = restoreGeneration(launcher);
-        if (why.isPresent()) {
-            loadedFrom = loadedFrom + ", because " + why.get();
-            LOG.info("Started from " + loadedFrom);
-        }
-        if (settings.appendOnly()) {
-            try {
-                // A rewrite writes the data once more, as a snapshot does: a minute, plus a second per 10 MB.
-                long bytes = restored == null ? 0 : restored.bytes();
-                AppendOnlyFile.switchOn(started, java.time.Duration.ofSeconds(60 + bytes / (10L << 20)));
-            } catch (IOException e) {
-                started.close();
-                server = null;
-                throw new PersistenceException("Cannot write the append-only file in " + appendOnlyFile.directory()
-                        + " from " + loadedFrom + ": " + e.getMessage() + ". Nothing was deleted; free disk space or"
-                        + " set " + PersistenceSettings.AOF + "=off", e);
-            }
-            LOG.info("Append-only file (" + PersistenceSettings.AOF + "=" + settings.aof().value() + ") written in "
-                    + appendOnlyFile.directory() + " from " + loadedFrom + "; from now on every write is logged");
-        }
-        return started;
-    }
-
-    /**
-     * Starts on the AOF left by the previous run. Empty when it was moved aside instead: the AOF is off
-     * now, restore_on_startup is false, or Redis refused it as damaged ({@link #loadedFrom} says why).
-     *
-     * @throws PersistenceException when the AOF is damaged and no generation exists to fall back to
-     */
-    private Optional<EmbeddedRedisServer> startFromAppendOnlyFile(final Launcher launcher) throws IOException {
-        Path dir = appendOnlyFile.directory();
-        if (!settings.appendOnly() || !settings.restoreOnStartup()) {
-            Path aside = appendOnlyFile.setAside(settings.appendOnly() ? "not-restored" : "aof-off");
-            loadedFrom = "an append-only file left by an earlier run was moved to " + aside + " ("
-                    + (settings.appendOnly() ? PersistenceSettings.RESTORE_ON_STARTUP + "=false"
-                            : PersistenceSettings.AOF + "=off") + ")";
-            LOG.warning("The append-only file in " + dir + " is not used: " + loadedFrom + ". Each stop takes a final"
-                    + " snapshot; only after a crash can it hold newer writes (docs/persistence.md says how to load it)");
-            return Optional.empty();
-        }
-        long before = appendOnlyFile.bytes();
-        try {
-            EmbeddedRedisServer started = launcher.launch(Optional.empty());
-            truncatedOnLoad = Math.max(0, before - appendOnlyFile.bytes());
-            loadedFrom = "the append-only file in " + dir;
-            LOG.info("Started from the append-only file in " + dir + ": it is the newest data (every write logged up"
-                    + " to the last stop or crash), newer than any snapshot generation"
-                    + (truncatedOnLoad == 0 ? "" : "; its tail was cut short by a crash: " + truncatedOnLoad
-                            + " bytes of a partial command were dropped (aof-load-truncated)"));
-            return Optional.of(started);
-        } catch (EmbeddedRedisServer.StartTimeoutException e) {
-            // Slow is not damaged: an older generation in its place would silently lose the newer writes.
-            throw new PersistenceException("The append-only file in " + dir + " (" + before / (1024 * 1024) + " MB)"
-                    + " was still loading when the " + e.waited().toMillis() + " ms start wait ran out. It is not"
-                    + " damaged, so no snapshot generation is restored in its place. Raise "
-                    + CacheSettings.START_TIMEOUT + " and start again; nothing was moved or deleted", e);
-        } catch (IOException e) {
-            if (!AppendOnlyFile.refusedTheFile(e)) {
-                throw e;
-            }
-            if (store.generations().isEmpty()) {
-                throw new PersistenceException("The append-only file in " + dir + " is damaged beyond what Redis"
-                        + " repairs at start, and no snapshot generation exists to fall back to. Nothing was started"
-                        + " or changed. Repair it with: redis-check-aof --fix " + dir.resolve(AppendOnlyFile.MANIFEST)
-                        + " (docs/persistence.md), or move the directory aside to start empty. Redis said: "
-                        + e.getMessage(), e);
-            }
-            skippedOnRestore.incrementAndGet();
-            Path aside = appendOnlyFile.setAside("damaged");
-            loadedFrom = "the append-only file was damaged beyond what Redis repairs at start and was moved to "
-                    + aside;
-            LOG.warning("The append-only file in " + dir + " cannot be loaded; moved to " + aside + " (repair it with"
-                    + " redis-check-aof --fix to recover writes newer than the newest generation). Falling back to"
-                    + " the newest snapshot generation. Redis said: " + e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private EmbeddedRedisServer restoreGeneration(final Launcher launcher) throws IOException {
-        List<StoredGeneration> candidates = store.generations();
-        Optional<Long> lost = store.lostNewest();
-        if (lost.isPresent() && settings.restoreOnStartup()) {
-            String damage = "the store's files are damaged: generation " + lost.get() + " was committed but"
-                    + " can no longer be read";
-            if (candidates.isEmpty()) {
-                throw new PersistenceException("Cannot restore from " + store.dataDir() + ": " + damage
-                        + " and no older generation remains. Nothing was started. Restore a backup, or to start"
-                        + " empty set " + PersistenceSettings.RESTORE_ON_STARTUP + "=false or move the directory"
-                        + " aside; see docs/persistence.md");
-            }
-            skippedOnRestore.incrementAndGet();
-            LOG.warning("Snapshot store in " + store.dataDir() + ": " + damage + "; falling back to generation "
-                    + candidates.get(0).generation());
-        }
-        if (candidates.isEmpty() || !settings.restoreOnStartup()) {
-            LOG.info(candidates.isEmpty()
-                    ? "No snapshot to restore in " + store.dataDir() + "; starting empty"
-                    : PersistenceSettings.RESTORE_ON_STARTUP + "=false: starting empty; the " + candidates.size()
-                            + " generation(s) in " + store.dataDir() + " stay until newer snapshots replace them");
-            server = launcher.launch(Optional.empty());
-            loadedFrom = "an empty server";
-            return server;
-        }
-        List<String> problems = new ArrayList<>();
-        for (StoredGeneration candidate : candidates) {
-            long start = System.nanoTime();
-            try {
-                EmbeddedRedisServer started = launcher.launch(Optional.of(file -> store.read(candidate, file)));
-                server = started;
-                restored = candidate.toInfo();
-                loadedFrom = "snapshot generation " + candidate.generation();
-                logRestored(candidate, started, start);
-                return started;
-            } catch (WrongKeyException e) {
-                throw new PersistenceException("Cannot restore the snapshots in " + store.dataDir() + ": "
-                        + e.getMessage() + ". Nothing was changed.", e);
-            } catch (CorruptGenerationException e) {
-                skipped(candidate, e.getMessage(), problems);
-            } catch (EmbeddedRedisServer.StartTimeoutException e) {
-                // Slow is not corrupt: restoring an older generation instead would silently lose newer data.
-                throw new PersistenceException("Generation " + candidate.generation() + " in " + store.dataDir()
-                        + " (" + candidate.bytes() / (1024 * 1024) + " MB, " + candidate.keys() + " keys) was still"
-                        + " loading when the " + e.waited().toMillis() + " ms start wait ran out. It is not"
-                        + " corrupt, so no older generation is restored in its place. Raise "
-                        + CacheSettings.START_TIMEOUT + " and start again; nothing was deleted", e);
-            } catch (IOException e) {
-                skipped(candidate, "redis-server did not start with it: " + e.getMessage(), problems);
-            }
-            if (!store.isUsable()) {
-                problems.add("the store became unusable after a read error");
-                break;
-            }
-        }
-        throw new PersistenceException("None of the " + candidates.size() + " snapshot generation(s) in "
-                + store.dataDir() + " could be restored (" + String.join("; ", problems) + "). Nothing was deleted."
-                + " To start empty, set " + PersistenceSettings.RESTORE_ON_STARTUP + "=false or move the directory"
-                + " aside; see docs/persistence.md");
+    /** The owner of the running server; present once {@link #startServer} returned. */
+    public EmbeddedServerOwner owner() {
+        return Objects.requireNonNull(owner, "the embedded server has not started");
     }
 
     /** Takes a snapshot on the snapshot thread, or returns empty (counted) when one is already running. */
@@ -351,20 +150,18 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             LOG.info("Snapshot skipped: another one is still running (" + count + " skipped since start)");
             return Optional.empty();
         }
-        Future<SnapshotInfo> future;
         try {
-            future = worker.submit(() -> {
+            return Optional.of(onOwnerThread(() -> {
                 try {
-                    return take();
+                    return take(owner().current());
                 } finally {
                     running.set(false);
                 }
-            });
-        } catch (RejectedExecutionException e) {
-            running.set(false);
-            throw new IllegalStateException("The Compozy cache has stopped", e);
+            }));
+        } catch (IllegalStateException e) {
+            running.set(false); // refused before it ran
+            throw e;
         }
-        return Optional.of(await(future));
     }
 
     /**
@@ -372,11 +169,11 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
      * final snapshot (after any running one) and waits for it. Call before the client and server stop.
      */
     public void snapshotOnShutdown() {
-        if (!stopping.compareAndSet(false, true) || !settings.snapshotOnShutdown() || server == null) {
+        if (!stopping.compareAndSet(false, true) || !settings.snapshotOnShutdown() || owner == null) {
             return;
         }
         try {
-            SnapshotInfo info = await(worker.submit(this::take));
+            SnapshotInfo info = onOwnerThread(() -> take(owner.current()));
             LOG.info("Final snapshot before stop: generation " + info.generation());
         } catch (RuntimeException e) {
             LOG.severe("The final snapshot before stop failed; the newest stored generation is "
@@ -394,7 +191,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     public PersistenceStatus status() {
         return new PersistenceStatus(store.dataDir().toString(), settings.snapshotInterval(), settings.retain(),
                 store.encrypting(), running.get(), Optional.ofNullable(last), Optional.ofNullable(lastFailure),
-                Optional.ofNullable(restored), taken.get(), failed.get(), skipped.get(), skippedOnRestore.get(),
+                sources.restored(), taken.get(), failed.get(), skipped.get(), sources.skippedOnRestore(),
                 Optional.ofNullable(failingSince));
     }
 
@@ -409,8 +206,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         } catch (RuntimeException e) {
             info = Map.of(); // Redis does not answer: the numbers read unknown
         }
-        return Optional.of(AppendOnlyFile.status(settings, appendOnlyFile.directory(), loadedFrom, truncatedOnLoad,
-                info));
+        return Optional.of(AppendOnlyFile.status(settings, sources.appendOnlyFile().directory(), sources.loadedFrom(),
+                sources.truncatedOnLoad(), info));
     }
 
     /** How {@link #appendOnly()} reads the running server's INFO persistence: through the adapter's client. */
@@ -447,7 +244,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         try {
             receive(rdb, upload);
             RdbFile.Summary summary = RdbFile.inspect(upload);
-            SnapshotInfo info = awaitWork(submit(() -> {
+            SnapshotInfo info = awaitWork(() -> {
                 StoredGeneration generation = store.write(upload, Instant.now(), summary.keys(), summary.redisVersion(),
                         start);
                 store.verify(generation);
@@ -456,7 +253,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                         + " keys, " + summary.bytes() + " bytes, RDB format " + summary.rdbVersion() + " written by Redis "
                         + summary.redisVersion() + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
                 return generation.toInfo();
-            }));
+            });
             return info;
         } finally {
             Files.deleteIfExists(upload);
@@ -495,9 +292,9 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     }
 
     /**
-     * On the snapshot thread: proves the generation readable, stops the server, starts it again on that
-     * generation (same port, same password), then snapshots the restored data so it is the newest generation.
-     * When Redis refuses the generation, the server starts again on the newest one that restores.
+     * On the owner's thread: proves the generation readable, then has the owner put a server on it in place of
+     * the running one ({@link EmbeddedServerOwner#restore}: on failure the data that was live before comes
+     * back), then snapshots the restored data so it is the newest generation.
      */
     @Override
     public SnapshotInfo restore(final long generation) {
@@ -505,58 +302,11 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             throw new IllegalStateException("The Compozy cache is stopping");
         }
         StoredGeneration chosen = find(generation);
-        return awaitWork(submit(() -> {
+        return awaitWork(() -> {
             store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
-            EmbeddedRedisServer old = Objects.requireNonNull(server, "the embedded server has not started");
-            long start = System.nanoTime();
-            stoppedOnPurpose.add(old.pid());
-            old.close();
-            if (settings.appendOnly() && appendOnlyFile.exists()) {
-                // Redis loads an AOF before any RDB: left in place, the replaced data would come back at the
-                // next start. Kept aside (not deleted) like a damaged one.
-                Path aside = appendOnlyFile.setAside("replaced-by-restore");
-                LOG.info("Restoring generation " + generation + ": the append-only file of the replaced data was"
-                        + " moved to " + aside);
-            }
-            try {
-                server = EmbeddedRedisServer.startAgain(old, standalone, pump,
-                        Optional.of(file -> store.read(chosen, file)));
-                if (settings.appendOnly()) {
-                    try {
-                        AppendOnlyFile.switchOn(server, java.time.Duration.ofSeconds(60 + chosen.bytes() / (10L << 20)));
-                    } catch (IOException e) {
-                        server.close(); // free the port for the fallback start below
-                        throw e;
-                    }
-                    loadedFrom = "snapshot generation " + generation + " (restored on request)";
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.warning("Generation " + generation + " could not be restored (" + e.getMessage() + "); starting"
-                        + " the server again on the newest generation that restores");
-                restoreInto(data -> EmbeddedRedisServer.startAgain(old, standalone, pump, data));
-                replacedListener.accept(server);
-                throw new IllegalStateException("Generation " + generation + " could not be restored: "
-                        + e.getMessage() + ". The server runs again on generation "
-                        + (restored == null ? "none (empty)" : restored.generation()), e);
-            }
-            restored = chosen.toInfo();
-            replacedListener.accept(server);
-            logRestored(chosen, server, start);
-            return take();
-        }));
-    }
-
-    /**
-     * Tells {@code listener} about each server a {@link #restore} starts (on the snapshot thread), so the
-     * backend can watch it and report its pid.
-     */
-    public void onServerReplaced(final Consumer<EmbeddedRedisServer> listener) {
-        this.replacedListener = Objects.requireNonNull(listener, "listener");
-    }
-
-    /** Whether a restore stopped this server on purpose (its exit is no crash to recover from). */
-    public boolean stoppedOnPurpose(final EmbeddedRedisServer server) {
-        return stoppedOnPurpose.contains(server.pid());
+            owner().restore(chosen, store.dataDir());
+            return take(owner().current());
+        });
     }
 
     private StoredGeneration find(final long generation) {
@@ -566,28 +316,27 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     }
 
     /**
-     * Waits for work on the snapshot thread: its runtime failures as they were thrown (they are written for
-     * callers), others as an IllegalStateException with their message. An interrupt stops the waiting only.
+     * Runs work on the owner's thread and waits: its runtime failures as they were thrown (they are written
+     * for callers), others as an IllegalStateException with their message. An interrupt stops the waiting only.
      */
-    private static <T> T awaitWork(final Future<T> future) {
+    private <T> T awaitWork(final java.util.concurrent.Callable<T> work) {
         try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting; the work continues in the background");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            return owner().exclusively(work);
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
-    private <T> Future<T> submit(final java.util.concurrent.Callable<T> work) {
+    /** As {@link #awaitWork}, for snapshots: every failure says "Snapshot failed". */
+    private <T> T onOwnerThread(final java.util.concurrent.Callable<T> work) {
         try {
-            return worker.submit(work);
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("The Compozy cache has stopped", e);
+            return owner().exclusively(work);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof IllegalStateException refused
+                    && (e.getCause() == null || e.getCause() instanceof java.util.concurrent.RejectedExecutionException)) {
+                throw refused; // stopped, interrupted: not a snapshot failure
+            }
+            throw new IllegalStateException("Snapshot failed: " + e.getMessage(), e);
         }
     }
 
@@ -595,20 +344,16 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public void close() {
         stopping.set(true);
-        worker.shutdown();
         try {
-            if (!worker.awaitTermination(STOP_WAIT_MINUTES, TimeUnit.MINUTES)) {
-                LOG.severe("A snapshot is still running after " + STOP_WAIT_MINUTES + " minutes; closing the store"
-                        + " anyway (the generation being written will not be committed)");
+            if (owner != null) {
+                owner.close(); // waits for the snapshot work in progress, then stops the server
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } finally {
+            store.close();
         }
-        store.close();
     }
 
-    private SnapshotInfo take() throws IOException {
-        EmbeddedRedisServer current = Objects.requireNonNull(server, "the embedded server has not started");
+    private SnapshotInfo take(final EmbeddedRedisServer current) throws IOException {
         long start = System.nanoTime();
         Path rdb = current.rdbFile();
         try {
@@ -647,42 +392,6 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             throw e;
         } finally {
             Files.deleteIfExists(rdb);
-        }
-    }
-
-    private void skipped(final StoredGeneration candidate, final String why, final List<String> problems) {
-        skippedOnRestore.incrementAndGet();
-        problems.add("generation " + candidate.generation() + ": " + why);
-        LOG.warning("Snapshot generation " + candidate.generation() + " in " + store.dataDir()
-                + " cannot be restored, falling back to an older one: " + why);
-    }
-
-    private static void logRestored(final StoredGeneration generation, final EmbeddedRedisServer server,
-                                    final long startNanos) {
-        String loaded = "?";
-        String expired = "?";
-        try (ControlConnection redis = ControlConnection.open(server.host(), server.port(), server.password())) {
-            Map<String, String> info = redis.sync(RedisCommands.INFO_PERSISTENCE);
-            loaded = info.getOrDefault("rdb_last_load_keys_loaded", "?");
-            expired = info.getOrDefault("rdb_last_load_keys_expired", "?");
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "reading the load statistics", e);
-        }
-        LOG.info("Restored generation " + generation.generation() + " (taken at " + generation.takenAt() + ", "
-                + generation.keys() + " keys, " + generation.bytes() + " bytes): " + loaded + " keys loaded, "
-                + expired + " expired while down, in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms");
-    }
-
-    /** Waits for the snapshot thread; an interrupt stops the waiting, never the work. */
-    private static <T> T await(final Future<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting; the snapshot work continues in the background");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw new IllegalStateException("Snapshot failed: " + cause.getMessage(), cause);
         }
     }
 }

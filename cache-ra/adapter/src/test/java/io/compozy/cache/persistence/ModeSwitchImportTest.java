@@ -244,6 +244,47 @@ class ModeSwitchImportTest {
         }
     }
 
+    /**
+     * With the shipped aof=everysec: a failed import leaves nothing on disk (the AOF is off until the first
+     * snapshot holds the copy), so the next start really imports again instead of failing on the partial keys.
+     */
+    @Test
+    void withTheAppendOnlyFileOnAFailedImportIsDoneAgainByTheNextStart() throws Exception {
+        external = Standalone.startPlain(root.resolve("external"));
+        Map<String, Object> source;
+        try (ControlConnection redis = connect(external)) {
+            for (int i = 0; i < 40; i++) {
+                call(redis, "SET", "big:" + i, "x".repeat(100_000) + i);
+            }
+            source = contents(redis);
+        }
+        Map<String, String> small = standalone("aof", Optional.empty());
+        small.put(PersistenceSettings.AOF, "everysec");
+        small.put(CacheSettings.MAX_MEMORY, "2mb"); // the copy fails part-way: some keys are in, most are not
+        small.put(ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + external.port());
+        small.put(ImportSettings.STANDALONE_PASSWORD, external.password().reveal());
+        assertThatThrownBy(() -> start(small)).isInstanceOf(CacheBackend.BackendStartException.class)
+                .hasMessageContaining("maxmemory").hasMessageContaining("the next start imports again");
+        assertThat(Path.of(small.get(PersistenceSettings.DATA_DIR)).resolve(PersistenceSettings.AOF_HOME)
+                .resolve(EmbeddedRedisServer.AOF_DIR)).as("no append-only file holds the partial copy").doesNotExist();
+
+        small.remove(CacheSettings.MAX_MEMORY);
+        CacheBackend again = start(small);
+        try (ControlConnection redis = connect(again.embeddedServer().orElseThrow())) {
+            assertThat(contents(redis)).as("the next start imported everything").isEqualTo(source);
+            assertThat(again.persistence().orElseThrow().appendOnly()).hasValueSatisfying(aof ->
+                    assertThat(aof.loadedFrom()).contains("an import from redis://127.0.0.1:" + external.port()));
+        } finally {
+            again.close();
+        }
+        CacheBackend restarted = start(small);
+        try (ControlConnection redis = connect(restarted.embeddedServer().orElseThrow())) {
+            assertThat(contents(redis)).as("then the AOF holds it: a finished import is not redone").isEqualTo(source);
+        } finally {
+            restarted.close();
+        }
+    }
+
     @Test
     void importingIntoTheEmbeddedServerNeedsPersistence() {
         Map<String, String> values = new HashMap<>(Map.of("redis.mode", "standalone",

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +43,6 @@ class RdbUploadRestoreTest {
         CacheSettings.Standalone settings = Standalone.settings(root);
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
             EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
-            AtomicReference<EmbeddedRedisServer> replaced = new AtomicReference<>();
-            manager.onServerReplaced(replaced::set);
             Map<String, Object> source;
             Map<String, Long> sourceExpiries;
             byte[] rdb;
@@ -69,10 +66,10 @@ class RdbUploadRestoreTest {
             }
 
             SnapshotInfo after = manager.restore(2);
-            EmbeddedRedisServer second = replaced.get();
+            EmbeddedRedisServer second = manager.owner().current();
             assertThat(second).isNotNull();
             assertThat(second.pid()).isNotEqualTo(first.pid());
-            assertThat(manager.stoppedOnPurpose(first)).isTrue();
+            assertThat(first.isAlive()).isFalse();
             assertThat(second.port()).isEqualTo(first.port());
             assertThat(second.password().reveal()).isEqualTo(first.password().reveal());
             try (ControlConnection redis = connect(second)) {
@@ -127,8 +124,6 @@ class RdbUploadRestoreTest {
         long generation;
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
             EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
-            AtomicReference<EmbeddedRedisServer> replaced = new AtomicReference<>();
-            manager.onServerReplaced(replaced::set);
             try (ControlConnection redis = connect(first)) {
                 call(redis, "SET", "version", "the generation");
                 generation = manager.snapshot().orElseThrow().generation();
@@ -136,11 +131,11 @@ class RdbUploadRestoreTest {
                 call(redis, "SET", "written:later", "replaced by the restore");
             }
             manager.restore(generation);
-            try (ControlConnection redis = connect(replaced.get())) {
+            try (ControlConnection redis = connect(manager.owner().current())) {
                 assertThat(call(redis, "GET", "version")).isEqualTo("the generation");
                 call(redis, "SET", "after:restore", "kept by the append-only file");
             }
-            replaced.get().close(); // a kill or a stop without a final snapshot: the AOF is all there is
+            manager.owner().current().close(); // a kill or a stop without a final snapshot: the AOF is all there is
         }
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
              EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);

@@ -1,0 +1,299 @@
+package io.compozy.cache.persistence;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one owner of the running embedded redis-server: nothing else holds "the current server". Every start
+ * goes through {@link StartSources} (or starts empty when persistence is off), and every change of process
+ * (first start, restart after a crash, a restore and its fallback) and every snapshot runs on this owner's
+ * one thread, so they never overlap. Once {@link #supervise() supervised}, a server that dies is started again
+ * on the same address (port and password, so the one client reconnects by itself); whatever fails, the result
+ * is a running server on the best data available, or a reason ({@link #downBecause()}) in the status,
+ * readiness and messages.log.
+ */
+public final class EmbeddedServerOwner implements AutoCloseable {
+
+    // The backend's logger, as before the split: logging configurations name CacheBackend.
+    private static final Logger LOG = Logger.getLogger("io.compozy.cache.adapter.CacheBackend");
+    /** Attempts to restart a dead embedded server before giving up (readiness then says why). */
+    private static final int RESTART_ATTEMPTS = 5;
+    private static final long RESTART_BACKOFF_MS = 1_000;
+    private static final long STOP_WAIT_MINUTES = 10;
+    /** The data that was live before a restore (AOF off), in {@code data_dir} until the restore is done. */
+    static final String LIVE_BEFORE_RESTORE = "live-before-restore.rdb";
+
+    private final CacheSettings.Standalone standalone;
+    private final Executor pump;
+    /** Empty when persistence is off: the server then always starts empty. */
+    private final Optional<StartSources> sources;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
+        Thread named = new Thread(task, "compozy-cache-snapshot");
+        named.setDaemon(true);
+        return named;
+    });
+    /** Pids of servers stopped on purpose (a restore): their exit is no crash. */
+    private final Set<Long> stoppedOnPurpose = ConcurrentHashMap.newKeySet();
+    private final AtomicLong restarts = new AtomicLong();
+    private volatile EmbeddedRedisServer server;
+    private volatile boolean supervised;
+    private volatile boolean closing;
+    private volatile String downBecause;
+
+    private EmbeddedServerOwner(final CacheSettings.Standalone standalone, final Executor pump,
+                                final Optional<StartSources> sources) {
+        this.standalone = standalone;
+        this.pump = pump;
+        this.sources = sources;
+    }
+
+    /** Starts the first server on the best data {@code sources} has (persistence on). */
+    static EmbeddedServerOwner start(final CacheSettings.Standalone standalone, final Executor pump,
+                                     final StartSources sources, final Optional<StartSources.ImportSource> importSource,
+                                     final StartSources.FirstSnapshot firstSnapshot) throws IOException {
+        EmbeddedServerOwner owner = new EmbeddedServerOwner(standalone, pump, Optional.of(sources));
+        try {
+            owner.server = owner.exclusively(() -> sources.start(owner.launcher(Optional.empty()), importSource,
+                    firstSnapshot));
+            return owner;
+        } catch (RuntimeException e) {
+            owner.thread.shutdown();
+            throw e;
+        }
+    }
+
+    /** Starts the first server empty (persistence off). */
+    public static EmbeddedServerOwner startEmpty(final CacheSettings.Standalone standalone, final Executor pump)
+            throws IOException {
+        EmbeddedServerOwner owner = new EmbeddedServerOwner(standalone, pump, Optional.empty());
+        owner.server = EmbeddedRedisServer.start(standalone, pump);
+        return owner;
+    }
+
+    /** The running server; after a failed restart, the last one (its address is the one clients use). */
+    public EmbeddedRedisServer current() {
+        return Objects.requireNonNull(server, "the embedded server has not started");
+    }
+
+    /** Restarts of the embedded redis-server since it was first started. */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /** Why no server runs and none is being started (every restart failed); empty while one runs. */
+    public Optional<String> downBecause() {
+        return Optional.ofNullable(downBecause);
+    }
+
+    /** From now on a server that dies is started again. */
+    public void supervise() {
+        supervised = true;
+        watch(current());
+    }
+
+    /** Runs {@code work} on the owner's thread, after any start, restart, restore or snapshot in progress. */
+    <T> T exclusively(final Callable<T> work) throws IOException {
+        Future<T> future;
+        try {
+            future = thread.submit(work);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("The Compozy cache has stopped", e);
+        }
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            // Never interrupt the work (JE I/O): only the waiting ends.
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting; the work continues in the background");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * A restore on request, on the owner's thread: the data now live is kept (the AOF stays where it is; without
+     * an AOF its RDB is saved in {@code data_dir} first), the server stops, and a new one starts on {@code chosen}.
+     * If that fails, the server starts again on the data that was live before; if even that fails, it is
+     * restarted as after a crash.
+     *
+     * @throws IllegalStateException naming what failed and what runs now
+     */
+    void restore(final StoredGeneration chosen, final Path dataDir) throws IOException {
+        StartSources start = sources.orElseThrow();
+        EmbeddedRedisServer old = current();
+        Optional<Path> liveBefore = Optional.empty();
+        if (!standalone.persistence().appendOnly()) {
+            // Without an AOF, what is live exists only in memory: save it, or a failed restore would lose it.
+            BgsaveCapture.run(old);
+            Path saved = dataDir.resolve(LIVE_BEFORE_RESTORE);
+            Files.move(old.rdbFile(), saved, StandardCopyOption.REPLACE_EXISTING);
+            liveBefore = Optional.of(saved);
+        }
+        try {
+            stoppedOnPurpose.add(old.pid());
+            old.close();
+            try {
+                server = start.startOn(chosen, launcher(Optional.of(old)));
+            } catch (IOException | RuntimeException e) {
+                LOG.warning("Generation " + chosen.generation() + " could not be restored (" + e.getMessage()
+                        + "); starting the server again on the data that was live before the restore");
+                comeBack(old, liveBefore, e);
+                throw new IllegalStateException("Generation " + chosen.generation() + " could not be restored: "
+                        + e.getMessage() + ". The server runs again on the data that was live before the restore"
+                        + " (" + start.loadedFrom() + "); nothing was lost", e);
+            }
+            watchIfSupervised(server);
+        } finally {
+            if (liveBefore.isPresent()) {
+                Files.deleteIfExists(liveBefore.get());
+            }
+        }
+    }
+
+    /** After a failed restore: the data that was live before, else a restart as after a crash. */
+    private void comeBack(final EmbeddedRedisServer old, final Optional<Path> liveBefore, final Exception why) {
+        StartSources start = sources.orElseThrow();
+        try {
+            server = liveBefore.isPresent()
+                    ? start.startOnLiveData(liveBefore.get(), launcher(Optional.of(old)))
+                    : start.start(launcher(Optional.of(old)), Optional.empty(), ignored -> { });
+            watchIfSupervised(server);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "The server could not start again on the data that was live before the restore: "
+                    + e.getMessage() + "; restarting it as after a crash", e);
+            thread.execute(() -> restart(old));
+        }
+    }
+
+    /** Starts a server: the first (on a free port) or in place of {@code previous} (its port and password). */
+    private StartSources.Launcher launcher(final Optional<EmbeddedRedisServer> previous) {
+        return (data, appendOnly) -> previous.isPresent()
+                ? EmbeddedRedisServer.startAgain(previous.get(), standalone, pump, data, appendOnly)
+                : EmbeddedRedisServer.start(standalone, pump, data, appendOnly);
+    }
+
+    private void watchIfSupervised(final EmbeddedRedisServer started) {
+        if (supervised) {
+            watch(started);
+        }
+    }
+
+    private void watch(final EmbeddedRedisServer watched) {
+        // Completes on the JDK's process reaper thread: hand the work over at once.
+        watched.onExit().thenRun(() -> {
+            if (closing || stoppedOnPurpose.contains(watched.pid())) {
+                return; // stopping, or a restore replaced it
+            }
+            LOG.warning("The embedded redis-server (pid " + watched.pid() + ") exited unexpectedly; starting it again"
+                    + " on " + watched.host() + ":" + watched.port() + (sources.isEmpty()
+                            ? " empty (persistence is off)"
+                            : standalone.persistence().appendOnly()
+                                    ? " from its append-only file"
+                                    : " from the newest snapshot (writes since that snapshot are lost)"));
+            try {
+                thread.execute(() -> restart(watched));
+            } catch (RejectedExecutionException e) {
+                LOG.fine("not restarting: the cache is stopping");
+            }
+        });
+    }
+
+    /** On the owner's thread: restarts the dead server on its address, a few times with a growing pause. */
+    private void restart(final EmbeddedRedisServer dead) {
+        long begin = System.nanoTime();
+        for (int attempt = 1; attempt <= RESTART_ATTEMPTS && !closing; attempt++) {
+            try {
+                EmbeddedRedisServer started = sources.isPresent()
+                        ? sources.get().start(launcher(Optional.of(dead)), Optional.empty(), ignored -> { })
+                        : EmbeddedRedisServer.startAgain(dead, standalone, pump, Optional.empty());
+                server = started;
+                downBecause = null;
+                if (closing) {
+                    started.close();
+                    return;
+                }
+                long count = restarts.incrementAndGet();
+                watch(started);
+                LOG.info("The embedded redis-server runs again: pid " + started.pid() + " on " + started.host() + ":"
+                        + started.port() + ", restart " + count + " since start, "
+                        + (System.nanoTime() - begin) / 1_000_000 + " ms after the exit was noticed");
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "Restarting the embedded redis-server failed (attempt " + attempt + " of "
+                        + RESTART_ATTEMPTS + "): " + e.getMessage(), e);
+                downBecause = "the embedded redis-server is down and could not be started again: " + e.getMessage();
+                if (e instanceof PersistenceException) {
+                    break; // no data source loads: starting empty would pass lost data for an empty cache
+                }
+                pauseUnlessClosing(RESTART_BACKOFF_MS << (attempt - 1));
+            }
+        }
+        if (!closing) {
+            LOG.severe("The embedded redis-server is down and was not restarted after " + RESTART_ATTEMPTS
+                    + " attempts; every cache operation fails until the server is restarted (see the lines above)");
+        }
+    }
+
+    private void pauseUnlessClosing(final long millis) {
+        long until = System.nanoTime() + millis * 1_000_000;
+        while (!closing && System.nanoTime() < until) {
+            try {
+                Thread.sleep(50); // a back-off between restart attempts, not a readiness wait
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** From now on a server that dies stays dead: the cache is stopping. Work already queued still runs. */
+    public void stopSupervising() {
+        closing = true;
+    }
+
+    /**
+     * Waits for the work in progress (never interrupting it: JE I/O), then stops the server. Idempotent.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(STOP_WAIT_MINUTES, TimeUnit.MINUTES)) {
+                LOG.severe("Work on the embedded server is still running after " + STOP_WAIT_MINUTES
+                        + " minutes; stopping anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        EmbeddedRedisServer last = server;
+        if (last != null) {
+            last.close();
+        }
+    }
+}
