@@ -308,11 +308,6 @@ public final class CacheBackend implements AutoCloseable {
         }
     }
 
-    /** Why the embedded server is down and not being restarted; empty while it runs (and in distributed mode). */
-    public Optional<String> embeddedDownBecause() {
-        return embedded.flatMap(EmbeddedServerOwner::downBecause);
-    }
-
     /** The embedded server's client (standalone mode); one node, database 0. */
     private static RedissonClient createClient(final String uri, final Optional<String> username,
                                                final Optional<Secret> password, final int database,

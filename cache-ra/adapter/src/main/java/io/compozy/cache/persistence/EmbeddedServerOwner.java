@@ -28,8 +28,8 @@ import java.util.logging.Logger;
  * (first start, restart after a crash, a restore and its fallback) and every snapshot runs on this owner's
  * one thread, so they never overlap. Once {@link #supervise() supervised}, a server that dies is started again
  * on the same address (port and password, so the one client reconnects by itself); whatever fails, the result
- * is a running server on the best data available, or a reason ({@link #downBecause()}) in the status,
- * readiness and messages.log.
+ * is a running server on the best data available, or a dead one whose reason is in messages.log (liveness
+ * turns DOWN once the restarts gave up).
  */
 public final class EmbeddedServerOwner implements AutoCloseable {
 
@@ -57,7 +57,6 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     private volatile EmbeddedRedisServer server;
     private volatile boolean supervised;
     private volatile boolean closing;
-    private volatile String downBecause;
 
     private EmbeddedServerOwner(final CacheSettings.Standalone standalone, final Executor pump,
                                 final Optional<StartSources> sources) {
@@ -97,11 +96,6 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     /** Restarts of the embedded redis-server since it was first started. */
     public long restarts() {
         return restarts.get();
-    }
-
-    /** Why no server runs and none is being started (every restart failed); empty while one runs. */
-    public Optional<String> downBecause() {
-        return Optional.ofNullable(downBecause);
     }
 
     /** From now on a server that dies is started again. */
@@ -232,7 +226,6 @@ public final class EmbeddedServerOwner implements AutoCloseable {
                         ? sources.get().start(launcher(Optional.of(dead)), Optional.empty(), ignored -> { })
                         : EmbeddedRedisServer.startAgain(dead, standalone, pump, Optional.empty());
                 server = started;
-                downBecause = null;
                 if (closing) {
                     started.close();
                     return;
@@ -246,7 +239,6 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "Restarting the embedded redis-server failed (attempt " + attempt + " of "
                         + RESTART_ATTEMPTS + "): " + e.getMessage(), e);
-                downBecause = "the embedded redis-server is down and could not be started again: " + e.getMessage();
                 if (e instanceof PersistenceException) {
                     break; // no data source loads: starting empty would pass lost data for an empty cache
                 }
