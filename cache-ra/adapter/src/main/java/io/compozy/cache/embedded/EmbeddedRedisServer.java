@@ -170,6 +170,17 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                                                  final CacheSettings.Standalone settings, final Executor pump,
                                                  final Optional<InitialData> initialData, final boolean appendOnly)
             throws IOException {
+        return startAgain(previous, settings, pump, initialData, appendOnly, previous.password);
+    }
+
+    /**
+     * Starts on the address of {@code previous} with another password: its clients are refused until
+     * {@link #withPassword} gives the server theirs back (work on the data before they see it).
+     */
+    public static EmbeddedRedisServer startAgain(final EmbeddedRedisServer previous,
+                                                 final CacheSettings.Standalone settings, final Executor pump,
+                                                 final Optional<InitialData> initialData, final boolean appendOnly,
+                                                 final Secret password) throws IOException {
         if (previous.isAlive()) {
             throw new IllegalStateException("redis-server (pid " + previous.pid() + ") is still running");
         }
@@ -179,7 +190,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         PortTakenException taken = null;
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
             try {
-                return launch(binary, settings, previous.port, previous.password, workDir, pump, initialData,
+                return launch(binary, settings, previous.port, password, workDir, pump, initialData,
                         appendOnly);
             } catch (PortTakenException e) {
                 taken = e; // a connection of the dead server may linger a moment: try again shortly
@@ -188,6 +199,19 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         }
         throw new IOException("Could not restart the embedded redis-server on " + HOST + ":" + previous.port
                 + ": another process has taken the port. Restart the server to get a new address.", taken);
+    }
+
+    /**
+     * The same process, once Redis's {@code requirepass} has been changed to {@code newPassword} (CONFIG SET by
+     * the caller): from then on use the returned handle, this one names the old password.
+     */
+    public EmbeddedRedisServer withPassword(final Secret newPassword) {
+        return new EmbeddedRedisServer(supervisor, redis, port, newPassword, runDir, redisDir);
+    }
+
+    /** A password for a server no client knows yet. */
+    public static Secret newPassword() {
+        return Secret.of(randomPassword());
     }
 
     public String host() {

@@ -1,6 +1,8 @@
 package io.compozy.cache.persistence;
 
+import io.compozy.cache.api.Persistence;
 import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.Secret;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.protocol.RedisCommands;
+import org.redisson.config.Config;
 
 /**
  * The one owner of the running embedded redis-server: nothing else holds "the current server". Every start
@@ -137,7 +143,8 @@ public final class EmbeddedServerOwner implements AutoCloseable {
      *
      * @throws IllegalStateException naming what failed and what runs now
      */
-    void restore(final StoredGeneration chosen, final Path dataDir) throws IOException {
+    void restore(final StoredGeneration chosen, final Path dataDir,
+                 final Optional<Persistence.BeforeServing> beforeServing) throws IOException {
         StartSources start = sources.orElseThrow();
         EmbeddedRedisServer old = current();
         Optional<Path> liveBefore = Optional.empty();
@@ -152,7 +159,8 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             stoppedOnPurpose.add(old.pid());
             old.close();
             try {
-                server = start.startOn(chosen, launcher(Optional.of(old)));
+                server = beforeServing.isEmpty() ? start.startOn(chosen, launcher(Optional.of(old)))
+                        : startPrepared(chosen, old, beforeServing.get());
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + chosen.generation() + " could not be restored (" + e.getMessage()
                         + "); starting the server again on the data that was live before the restore");
@@ -166,6 +174,37 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             if (liveBefore.isPresent()) {
                 Files.deleteIfExists(liveBefore.get());
             }
+        }
+    }
+
+    /**
+     * Starts on {@code chosen} with a password no client has, runs {@code beforeServing} on a client of its own,
+     * and only then gives Redis the clients' password: until then they are refused and keep reconnecting.
+     */
+    private EmbeddedRedisServer startPrepared(final StoredGeneration chosen, final EmbeddedRedisServer old,
+                                              final Persistence.BeforeServing beforeServing) throws IOException {
+        Secret locked = EmbeddedRedisServer.newPassword();
+        EmbeddedRedisServer restored = sources.orElseThrow().startOn(chosen, (data, appendOnly) ->
+                EmbeddedRedisServer.startAgain(old, standalone, pump, data, appendOnly, locked));
+        try {
+            Config config = new Config().setThreads(1).setNettyThreads(2);
+            config.useSingleServer().setAddress("redis://" + restored.host() + ":" + restored.port())
+                    .setPassword(locked.reveal()).setConnectionMinimumIdleSize(1).setConnectionPoolSize(4)
+                    .setSubscriptionConnectionMinimumIdleSize(0).setSubscriptionConnectionPoolSize(1);
+            RedissonClient client = Redisson.create(config);
+            try {
+                beforeServing.prepare(client);
+            } finally {
+                client.shutdown();
+            }
+            try (ControlConnection redis = ControlConnection.open(restored.host(), restored.port(), locked)) {
+                redis.sync(RedisCommands.CONFIG_SET, "requirepass", old.password().reveal());
+            }
+            return restored.withPassword(old.password());
+        } catch (Exception e) {
+            restored.close(); // free the port for the data that was live before
+            throw e instanceof IOException io ? io : new IOException("preparing the restored data failed: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -298,13 +298,23 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
      */
     @Override
     public SnapshotInfo restore(final long generation) {
+        return restore(generation, Optional.empty());
+    }
+
+    /** {@link #restore(long)}, with {@code beforeServing} run on the restored data before anyone else sees it. */
+    @Override
+    public SnapshotInfo restore(final long generation, final BeforeServing beforeServing) {
+        return restore(generation, Optional.of(beforeServing));
+    }
+
+    private SnapshotInfo restore(final long generation, final Optional<BeforeServing> beforeServing) {
         if (stopping.get()) {
             throw new IllegalStateException("The Compozy cache is stopping");
         }
         StoredGeneration chosen = find(generation);
         return awaitWork(() -> {
             store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
-            owner().restore(chosen, store.dataDir());
+            owner().restore(chosen, store.dataDir(), beforeServing);
             return take(owner().current());
         });
     }

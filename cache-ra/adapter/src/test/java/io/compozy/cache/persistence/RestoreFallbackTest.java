@@ -4,6 +4,7 @@ import static io.compozy.cache.persistence.Standalone.call;
 import static io.compozy.cache.persistence.Standalone.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.PersistenceSettings;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,6 +72,57 @@ class RestoreFallbackTest {
                 assertThat(call(redis, "GET", "version")).isEqualTo("live");
                 assertThat(call(redis, "GET", "after:failed:restore")).isEqualTo("kept");
             }
+        }
+    }
+
+    /**
+     * Work a restore does on the restored data (the stores' key-layout migration) happens before any other
+     * client sees it: a client reading all along never finds the data half-prepared.
+     */
+    @Test
+    void aClientReadingThroughARestoreNeverSeesTheDataBeforeItIsPrepared() throws Exception {
+        CacheSettings.Standalone settings = settings("everysec", root.resolve("no-fault"));
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
+            long generation;
+            try (ControlConnection redis = connect(first)) {
+                for (int i = 0; i < 200; i++) {
+                    call(redis, "SET", "old:" + i, "v" + i);
+                }
+                generation = manager.snapshot().orElseThrow().generation();
+                call(redis, "FLUSHALL");
+                call(redis, "SET", "new:0", "live");
+            }
+            java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean restoring = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread reader = new Thread(() -> {
+                while (restoring.get()) {
+                    try (ControlConnection redis = connect(first)) { // the clients' address and password
+                        while (restoring.get()) {
+                            seen.add(call(redis, "EXISTS", "old:199") + "/" + call(redis, "GET", "new:0"));
+                        }
+                    } catch (RuntimeException refusedOrClosed) {
+                        // the restore stops the server, and refuses the clients' password while it prepares
+                    }
+                }
+            });
+            reader.start();
+            manager.restore(generation, restored -> {
+                for (int i = 0; i < 200; i++) {
+                    restored.getBucket("old:" + i).rename("new:" + i);
+                }
+            });
+            try (ControlConnection redis = connect(manager.owner().current())) {
+                assertThat(call(redis, "GET", "new:199")).isEqualTo("v199");
+                assertThat(call(redis, "EXISTS", "old:0")).isEqualTo(0L);
+            }
+            int seenBeforeTheEnd = seen.size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> seen.size() > seenBeforeTheEnd);
+            restoring.set(false);
+            reader.join();
+            assertThat(seen).as("every read: the live data, or the prepared restored data")
+                    .allMatch(read -> read.equals("0/live") || read.equals("0/v0"))
+                    .contains("0/v0");
         }
     }
 

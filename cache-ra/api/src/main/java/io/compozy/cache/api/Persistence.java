@@ -70,8 +70,23 @@ public interface Persistence {
      *
      * @return the snapshot taken of the restored data
      * @throws NoSuchElementException when it is not stored
-     * @throws IllegalStateException when it cannot be restored (the server then runs on the newest generation
-     *     that restores, as after a crash); the message says why
+     * @throws IllegalStateException when it cannot be restored (the server then runs again on the data that
+     *     was live before); the message says why
      */
-    SnapshotInfo restore(long generation);
+    default SnapshotInfo restore(final long generation) {
+        return restore(generation, restored -> { });
+    }
+
+    /**
+     * {@link #restore(long)}, running {@code beforeServing} on the restored data before any application sees
+     * it: on a client of its own, while the server refuses every other connection (they reconnect once it is
+     * done). A failure of {@code beforeServing} fails the restore the same way a refused generation does.
+     */
+    SnapshotInfo restore(long generation, BeforeServing beforeServing);
+
+    /** Work on restored data before anything else reads or writes it (the stores' key-layout migration). */
+    @FunctionalInterface
+    interface BeforeServing {
+        void prepare(org.redisson.api.RedissonClient restored) throws Exception;
+    }
 }
