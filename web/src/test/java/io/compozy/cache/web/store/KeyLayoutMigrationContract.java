@@ -13,9 +13,11 @@ import jakarta.json.Json;
 import jakarta.json.JsonValue;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -28,6 +30,7 @@ import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.redisson.api.RType;
 import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 
@@ -241,6 +244,62 @@ public abstract class KeyLayoutMigrationContract extends StoreContract {
         assertThat(resources.list("proj", "agent")).hasSize(entities);
         assertThat(keysContaining(ns).stream().filter(k -> !k.startsWith("{"))).as("old-layout keys left").isEmpty();
         assertThat(keysContaining(execId).stream().filter(k -> !k.startsWith("{"))).as("old-layout keys left").isEmpty();
+    }
+
+    /**
+     * Only keys of a store's own type and shape move: other applications' keys that merely share a prefix stay where
+     * they are, untouched, and are named at FINE (not WARNING) in the log.
+     */
+    @Test
+    void keysOfOtherApplicationsThatShareAPrefixAreLeftAsTheyAre() {
+        String conversation = writeOldConversation("chat");
+        Map<String, String> foreign = new LinkedHashMap<>();
+        foreign.put(ns + "-res:config", "string"); // no project:type:id
+        foreign.put(ns + "-res:config:limits", "string"); // project:type, no id
+        foreign.put(ns + "-res:proj:agent:in-a-hash", "hash"); // a resource's shape, but resources are strings
+        foreign.put(ns + "-res:proj:agent:x:ver:a:b", "string"); // a version may not contain ':'
+        foreign.put(ns + ":memory:usage", "string"); // conversations are lists
+        foreign.put(ns + ":memory:usage:metadata", "list"); // metadata are hashes
+        foreign.put("stream:events:seq:" + execId, "hash"); // sequences are strings
+        foreign.put("stream:events:log:" + execId, "string"); // logs are lists
+        foreign.forEach(this::writeForeign);
+
+        List<String> warnings;
+        List<String> details;
+        try (CapturedLog log = new CapturedLog(KeyLayoutMigration.class)) {
+            migration.migrateAll();
+            warnings = log.at(Level.WARNING);
+            details = log.at(Level.FINE);
+        }
+
+        Set<String> expected = new TreeSet<>(foreign.keySet());
+        expected.addAll(List.of(memory.fullKey("chat"), memory.metadataKey("chat")));
+        Set<String> present = new TreeSet<>(keysContaining(ns));
+        present.addAll(keysContaining(execId));
+        assertThat(present).as("the conversation moved, nothing else did").isEqualTo(expected);
+        assertThat(redis.getKeys().countExists(conversation)).isZero();
+        foreign.forEach((key, type) -> assertThat(redis.getKeys().getType(key)).as(key).isEqualTo(rtype(type)));
+        assertThat(redis.<String>getBucket(ns + "-res:config", StringCodec.INSTANCE).get()).isEqualTo("other application");
+        assertThat(warnings).isEmpty();
+        assertThat(String.join("\n", details)).contains(foreign.keySet());
+    }
+
+    private void writeForeign(final String key, final String type) {
+        switch (type) {
+            case "string" -> redis.getBucket(key, StringCodec.INSTANCE).set("other application");
+            case "hash" -> redis.getMap(key, StringCodec.INSTANCE).put("field", "other application");
+            case "list" -> redis.getList(key, StringCodec.INSTANCE).add("other application");
+            default -> throw new IllegalArgumentException(type);
+        }
+    }
+
+    private static RType rtype(final String type) {
+        return switch (type) {
+            case "string" -> RType.OBJECT;
+            case "hash" -> RType.MAP;
+            case "list" -> RType.LIST;
+            default -> throw new IllegalArgumentException(type);
+        };
     }
 
     /** The key's 1 ms TTL runs out: from now on every command finds it gone, as one that expired would be. */

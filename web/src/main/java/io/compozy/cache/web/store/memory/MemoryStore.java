@@ -45,7 +45,8 @@ public class MemoryStore {
 
     static final String TOKEN_COUNT = "token_count";
     static final String MESSAGE_COUNT = "message_count";
-    static final String METADATA_SUFFIX = ":metadata";
+    /** What a conversation's metadata hash adds to its list's key. */
+    public static final String METADATA_SUFFIX = ":metadata";
     static final String FLUSH_PENDING_PREFIX = "__compozy_internal__:flush_pending:";
     static final Duration FLUSH_PENDING_TTL = Duration.ofMinutes(30);
 
