@@ -1,6 +1,7 @@
 package io.compozy.cache.web.store;
 
 import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
+import io.compozy.cache.web.store.mcp.McpDefinitionStore;
 import io.compozy.cache.web.store.memory.MemoryStore;
 import io.compozy.cache.web.store.resource.ResourceKey;
 import io.compozy.cache.web.store.resource.ResourceStore;
@@ -42,7 +43,9 @@ import org.redisson.client.codec.StringCodec;
  *   <li>resources: {@code <prefix>:<project>:<type>:<id>[:ver:<version>]} and its {@code :etag} (strings) become
  *       {@code {<prefix>:<project>:<type>:<id>[...]}} and {@code {...}:etag};</li>
  *   <li>event streams: {@code stream:events:seq:<id>} (a string) and {@code stream:events:log:<id>} (a list)
- *       become {@code {stream:events:<id>}:seq} and {@code {stream:events:<id>}:log}.</li>
+ *       become {@code {stream:events:<id>}:seq} and {@code {stream:events:<id>}:log};</li>
+ *   <li>MCP definitions: {@code mcp_proxy:mcps:<name>} and {@code mcp_proxy:status:<name>} (strings) become
+ *       {@code {mcp_proxy:mcps:<name>}} and {@code {mcp_proxy:mcps:<name>}:status}.</li>
  * </ul>
  * A key moves only when its whole name has the shape its store writes and its TYPE is the one the store writes
  * there; any other key that merely shares a prefix (another application's {@code res:config}) is left alone and
@@ -58,8 +61,11 @@ public class KeyLayoutMigration {
     private static final Logger LOG = Logger.getLogger(KeyLayoutMigration.class.getName());
     /** Set once a full pass has run; its value names the layout. */
     public static final String MARKER_KEY = "__compozy_internal__:key_layout";
-    static final String LAYOUT = "hash-tagged";
+    /** The layout now; {@code hash-tagged}, the one before, had MCP definitions without a hash tag. */
+    static final String LAYOUT = "hash-tagged-2";
     private static final String EVENTS = "stream:events:";
+    private static final String MCP_DEFINITIONS = "mcp_proxy:mcps:";
+    private static final String MCP_STATUS = "mcp_proxy:status:";
     private static final LuaScript MOVE = LuaScript.load(KeyLayoutMigration.class, "move_old_key.lua");
     private static final int SCAN_CHUNK = 500;
 
@@ -102,6 +108,8 @@ public class KeyLayoutMigration {
         all.add(new OldKeys("resource", resources, name -> resource(resources, name)));
         all.add(named("event stream", EVENTS + "seq:", ExecutionEventStream::sequenceKey, RType.OBJECT));
         all.add(named("event stream", EVENTS + "log:", ExecutionEventStream::logKey, RType.LIST));
+        all.add(named("MCP", MCP_DEFINITIONS, McpDefinitionStore::definitionKey, RType.OBJECT));
+        all.add(named("MCP", MCP_STATUS, McpDefinitionStore::statusKey, RType.OBJECT));
         this.oldKeys = List.copyOf(all);
     }
 
@@ -117,7 +125,7 @@ public class KeyLayoutMigration {
         }
     }
 
-    /** Migrates unless the marker says it was done; returns how many keys were moved. */
+    /** Migrates unless the marker names the current layout; returns how many keys were moved. */
     public long migrateOnce() {
         var marker = redis.getBucket(MARKER_KEY, StringCodec.INSTANCE);
         if (LAYOUT.equals(marker.get())) {

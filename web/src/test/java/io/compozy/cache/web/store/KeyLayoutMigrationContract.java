@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.web.store.eventstream.ExecutionEvent;
 import io.compozy.cache.web.store.eventstream.ExecutionEventStream;
+import io.compozy.cache.web.store.mcp.McpDefinitionStore;
 import io.compozy.cache.web.store.memory.MemoryStore;
 import io.compozy.cache.web.store.resource.CanonicalJson;
 import io.compozy.cache.web.store.resource.ResourceKey;
@@ -262,6 +263,8 @@ public abstract class KeyLayoutMigrationContract extends StoreContract {
         foreign.put(ns + ":memory:usage:metadata", "list"); // metadata are hashes
         foreign.put("stream:events:seq:" + execId, "hash"); // sequences are strings
         foreign.put("stream:events:log:" + execId, "string"); // logs are lists
+        foreign.put("mcp_proxy:mcps:" + ns, "hash"); // MCP definitions are strings
+        foreign.put("mcp_proxy:status:" + ns, "list"); // and so are their statuses
         foreign.forEach(this::writeForeign);
 
         List<String> warnings;
@@ -282,6 +285,49 @@ public abstract class KeyLayoutMigrationContract extends StoreContract {
         assertThat(redis.<String>getBucket(ns + "-res:config", StringCodec.INSTANCE).get()).isEqualTo("other application");
         assertThat(warnings).isEmpty();
         assertThat(String.join("\n", details)).contains(foreign.keySet());
+    }
+
+    /** docs/migration.md: MCP definitions and their status move from two unrelated names to one hash tag. */
+    @Test
+    void mcpDefinitionsOfTheLayoutWithoutHashTagsAreReadableAfterOnePass() {
+        String name = ns + "-fs";
+        redis.getBucket("mcp_proxy:mcps:" + name, StringCodec.INSTANCE)
+                .set("{\"transport\":\"stdio\",\"command\":\"mcp-fs\",\"name\":\"" + name + "\"}");
+        redis.getBucket("mcp_proxy:status:" + name, StringCodec.INSTANCE).set("{\"status\":\"connected\"}");
+        McpDefinitionStore mcps = new McpDefinitionStore(redis);
+
+        assertThat(migration.migrateAll()).isGreaterThanOrEqualTo(2);
+
+        assertThat(mcps.get(name)).hasValueSatisfying(d -> assertThat(d.getString("command")).isEqualTo("mcp-fs"));
+        assertThat(mcps.status(name).getString("status")).isEqualTo("connected");
+        assertThat(mcps.list()).containsKey(name);
+        assertThat(redis.getKeys().countExists("mcp_proxy:mcps:" + name, "mcp_proxy:status:" + name)).isZero();
+        mcps.delete(name);
+        assertThat(keysContaining(name)).isEmpty();
+    }
+
+    /** A keyspace migrated by the version before MCP hash tags (its marker says so) is migrated again, once. */
+    @Test
+    void aKeyspaceMarkedByTheEarlierHashTaggedLayoutIsMigratedAgainOnce() {
+        var marker = redis.getBucket(KeyLayoutMigration.MARKER_KEY, StringCodec.INSTANCE);
+        String before = (String) marker.get();
+        try {
+            marker.set("hash-tagged");
+            redis.getBucket("mcp_proxy:mcps:" + ns, StringCodec.INSTANCE).set("{\"transport\":\"stdio\",\"command\":\"x\"}");
+
+            assertThat(migration.migrateOnce()).isGreaterThanOrEqualTo(1);
+
+            assertThat(redis.getKeys().countExists("mcp_proxy:mcps:" + ns)).isZero();
+            assertThat(new McpDefinitionStore(redis).get(ns)).isPresent();
+            assertThat(marker.get()).isNotEqualTo("hash-tagged");
+            assertThat(migration.migrateOnce()).isZero();
+        } finally {
+            if (before == null) {
+                marker.delete();
+            } else {
+                marker.set(before);
+            }
+        }
     }
 
     private void writeForeign(final String key, final String type) {
