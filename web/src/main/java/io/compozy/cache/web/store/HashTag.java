@@ -8,14 +8,25 @@ package io.compozy.cache.web.store;
  * that touch several of them run on Cluster too (which refuses commands across slots with CROSSSLOT). On a single
  * Redis the braces are just characters. {@code name} is what the entity's key was before (docs/stores.md, "Key
  * layout").
+ *
+ * <p>A name that begins with {@code }} (a memory key under an empty prefix, a prefix that begins with one) would
+ * make {@code {}...}, the empty tag, which Cluster ignores (it hashes the whole key, so a list and its metadata
+ * would land in two slots). Each leading {@code }} is written as {@code ~} before the brace instead:
+ * {@code }chat} becomes {@code ~{chat}}, tagged {@code chat}. Every other name's key begins with {@code {}, so no
+ * two names get one key; and no {@code }} stands before the first {@code {} (Redisson, which ends a tag at the
+ * first {@code }} of the whole key, would then route the key by another slot than the server's). A name made only
+ * of {@code }} has nothing to tag and is refused.
  */
 public final class HashTag {
 
     private HashTag() {
     }
 
-    /** {@code {name}}: the entity's base key, its own hash tag. */
+    /** {@code {name}} ({@code ~{rest}} when the name is {@code }rest}): the entity's base key, its own hash tag. */
     public static String of(final String name) {
+        if (leadingBraces(name) == name.length()) {
+            throw new IllegalArgumentException("'" + name + "' has no character other than '}' to make a hash tag of");
+        }
         return opening(name) + "}";
     }
 
@@ -24,6 +35,15 @@ public final class HashTag {
      * SCAN MATCH prefix and for taking a name back out of a key.
      */
     public static String opening(final String start) {
-        return "{" + start;
+        int lead = leadingBraces(start);
+        return "~".repeat(lead) + "{" + start.substring(lead);
+    }
+
+    private static int leadingBraces(final String name) {
+        int lead = 0;
+        while (lead < name.length() && name.charAt(lead) == '}') {
+            lead++;
+        }
+        return lead;
     }
 }

@@ -45,7 +45,9 @@ import org.redisson.client.codec.StringCodec;
  *   <li>event streams: {@code stream:events:seq:<id>} (a string) and {@code stream:events:log:<id>} (a list)
  *       become {@code {stream:events:<id>}:seq} and {@code {stream:events:<id>}:log};</li>
  *   <li>MCP definitions: {@code mcp_proxy:mcps:<name>} and {@code mcp_proxy:status:<name>} (strings) become
- *       {@code {mcp_proxy:mcps:<name>}} and {@code {mcp_proxy:mcps:<name>}:status}.</li>
+ *       {@code {mcp_proxy:mcps:<name>}} and {@code {mcp_proxy:mcps:<name>}:status};</li>
+ *   <li>a memory or resource name that begins with {@code }}: {@code {}<rest>}} (the empty tag, which Cluster
+ *       ignores) becomes {@code ~{<rest>}}, and the same for its second key.</li>
  * </ul>
  * A key moves only when its whole name has the shape its store writes and its TYPE is the one the store writes
  * there; any other key that merely shares a prefix (another application's {@code res:config}) is left alone and
@@ -61,7 +63,7 @@ public class KeyLayoutMigration {
     private static final Logger LOG = Logger.getLogger(KeyLayoutMigration.class.getName());
     /** Set once a full pass has run; its value names the layout. */
     public static final String MARKER_KEY = "__compozy_internal__:key_layout";
-    /** The layout now; {@code hash-tagged}, the one before, had MCP definitions without a hash tag. */
+    /** The layout now; {@code hash-tagged}, the one before, had MCP definitions untagged and allowed the empty tag. */
     static final String LAYOUT = "hash-tagged-2";
     private static final String EVENTS = "stream:events:";
     private static final String MCP_DEFINITIONS = "mcp_proxy:mcps:";
@@ -101,15 +103,23 @@ public class KeyLayoutMigration {
         String resources = StoreException.requireText(resourcesPrefix, ResourceStore.PREFIX_KEY) + ":";
         this.memoryPrefixEmpty = conversations.isEmpty();
 
+        OldKeys memoryKeys = new OldKeys("memory", conversations, name -> conversation(memory, conversations, name));
+        OldKeys resourceKeys = new OldKeys("resource", resources, name -> resource(resources, name));
         List<OldKeys> all = new ArrayList<>();
         if (!memoryPrefixEmpty) {
-            all.add(new OldKeys("memory", conversations, name -> conversation(memory, conversations, name)));
+            all.add(memoryKeys);
         }
-        all.add(new OldKeys("resource", resources, name -> resource(resources, name)));
+        all.add(resourceKeys);
         all.add(named("event stream", EVENTS + "seq:", ExecutionEventStream::sequenceKey, RType.OBJECT));
         all.add(named("event stream", EVENTS + "log:", ExecutionEventStream::logKey, RType.LIST));
         all.add(named("MCP", MCP_DEFINITIONS, McpDefinitionStore::definitionKey, RType.OBJECT));
         all.add(named("MCP", MCP_STATUS, McpDefinitionStore::statusKey, RType.OBJECT));
+        if (conversations.isEmpty() || conversations.startsWith("}")) {
+            all.add(emptyTag(memoryKeys, "{" + (conversations.isEmpty() ? "}" : conversations), MemoryStore.METADATA_SUFFIX));
+        }
+        if (resources.startsWith("}")) {
+            all.add(emptyTag(resourceKeys, "{" + resources, ResourceKey.ETAG_SUFFIX));
+        }
         this.oldKeys = List.copyOf(all);
     }
 
@@ -280,6 +290,21 @@ public class KeyLayoutMigration {
         // The store's value key is the old value name as its hash tag (ResourceStore.valueKey).
         String target = HashTag.of(value);
         return Optional.of(new Move(etag ? target + ResourceKey.ETAG_SUFFIX : target, RType.OBJECT));
+    }
+
+    /**
+     * The keys the stores wrote for a name beginning with '}' before {@link HashTag} wrote each leading '}' as '~':
+     * {@code {<name>}} and {@code {<name>}<secondary>}, which go where {@code before} sends {@code <name>} and
+     * {@code <name><secondary>}.
+     */
+    private static OldKeys emptyTag(final OldKeys before, final String scanPrefix, final String secondary) {
+        return new OldKeys(before.store(), scanPrefix, oldKey -> {
+            String suffix = oldKey.endsWith("}" + secondary) ? secondary : oldKey.endsWith("}") ? "" : null;
+            if (suffix == null) {
+                return Optional.empty();
+            }
+            return before.target().apply(oldKey.substring(1, oldKey.length() - suffix.length() - 1) + suffix);
+        });
     }
 
     /** One kind of old key: the prefix to SCAN for and, for each name found, where it goes (empty: not a store's). */

@@ -330,6 +330,31 @@ public abstract class KeyLayoutMigrationContract extends StoreContract {
         }
     }
 
+    /**
+     * Under an empty memory prefix (or a resources prefix beginning with '}'), a name that begins with '}' was
+     * given the empty hash tag "{}", which Cluster ignores. Its keys move to the non-empty tag the stores use now.
+     */
+    @Test
+    void keysWithTheEmptyHashTagMoveToTheirNonEmptyOne() {
+        String key = "}" + ns + ":chat";
+        redis.getList("{" + key + "}", StringCodec.INSTANCE).add("{\"n\":1}");
+        redis.getMap("{" + key + "}:metadata", StringCodec.INSTANCE).putAll(Map.of("message_count", "1", "token_count", "4"));
+        String resourcesPrefix = "}" + ns + "-res";
+        String json = CanonicalJson.write(Json.createObjectBuilder().add("model", "m1").build());
+        redis.getBucket("{" + resourcesPrefix + ":proj:agent:a}", StringCodec.INSTANCE).set(json);
+        redis.getBucket("{" + resourcesPrefix + ":proj:agent:a}:etag", StringCodec.INSTANCE).set(CanonicalJson.etagOf(json));
+        MemoryStore unprefixed = new MemoryStore(redis, "");
+        ResourceStore braced = new ResourceStore(redis, scheduler, resourcesPrefix, Duration.ofMillis(300));
+
+        assertThat(new KeyLayoutMigration(redis, "", resourcesPrefix).migrateAll()).isGreaterThanOrEqualTo(4);
+
+        assertThat(unprefixed.readAll(key)).hasSize(1);
+        assertThat(unprefixed.tokenCount(key)).isEqualTo(4);
+        assertThat(braced.get(ResourceKey.of("proj", "agent", "a")).etag()).isEqualTo(CanonicalJson.etagOf(json));
+        assertThat(braced.list("proj", "agent")).hasSize(1);
+        assertThat(keysContaining(ns)).noneMatch(k -> k.startsWith("{}"));
+    }
+
     private void writeForeign(final String key, final String type) {
         switch (type) {
             case "string" -> redis.getBucket(key, StringCodec.INSTANCE).set("other application");
