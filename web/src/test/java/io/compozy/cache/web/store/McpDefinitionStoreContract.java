@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.compozy.cache.web.store.mcp.McpDefinitionStore;
 import jakarta.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.redisson.api.options.KeysScanOptions;
 import org.redisson.client.codec.StringCodec;
 
 /** docs/stores.md, "MCP definition store". */
@@ -28,7 +30,7 @@ public abstract class McpDefinitionStoreContract extends StoreContract {
 
         assertThat(saved.getString("name")).isEqualTo(name);
         assertThat(mcps.get(name)).contains(saved);
-        assertThat(json(redis.<String>getBucket("mcp_proxy:mcps:" + name, StringCodec.INSTANCE).get())).isEqualTo(saved);
+        assertThat(json(redis.<String>getBucket(McpDefinitionStore.definitionKey(name), StringCodec.INSTANCE).get())).isEqualTo(saved);
     }
 
     @Test
@@ -49,7 +51,7 @@ public abstract class McpDefinitionStoreContract extends StoreContract {
         assertThat(mcps.status(name).getString("status")).isEqualTo("disconnected");
         mcps.saveStatus(name, json("{\"status\":\"connected\",\"tools\":3}").asJsonObject());
         assertThat(mcps.status(name).getString("status")).isEqualTo("connected");
-        assertThat(redis.getBucket("mcp_proxy:status:" + name, StringCodec.INSTANCE).get()).isNotNull();
+        assertThat(redis.getBucket(McpDefinitionStore.statusKey(name), StringCodec.INSTANCE).get()).isNotNull();
     }
 
     @Test
@@ -59,9 +61,24 @@ public abstract class McpDefinitionStoreContract extends StoreContract {
 
         mcps.delete(name);
 
-        assertThat(redis.getKeys().countExists("mcp_proxy:mcps:" + name, "mcp_proxy:status:" + name)).isZero();
+        assertThat(redis.getKeys().countExists(McpDefinitionStore.definitionKey(name), McpDefinitionStore.statusKey(name))).isZero();
         assertThatThrownBy(() -> mcps.delete(name))
                 .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.NOT_FOUND));
+    }
+
+    /** Delete removes both keys in one DEL, which Cluster runs only on keys of one hash slot. */
+    @Test
+    void aDefinitionAndItsStatusShareOneHashTag() {
+        mcps.save(name, json("{\"transport\":\"stdio\",\"command\":\"mcp-fs\"}"));
+        mcps.saveStatus(name, json("{\"status\":\"connected\"}").asJsonObject());
+
+        List<String> keys;
+        try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults().pattern("*" + name + "*"))) {
+            keys = stream.distinct().toList();
+        }
+
+        assertThat(keys).hasSize(2);
+        HashSlots.assertOneTag(redis, keys.toArray(String[]::new));
     }
 
     @Test

@@ -190,6 +190,26 @@ public abstract class MemoryStoreContract extends StoreContract {
         assertThat(bare.fullKey("k")).isEqualTo("{" + ns + "-mem:k}");
     }
 
+    /**
+     * Under an empty prefix a key may begin with '}': "{}..." would be an empty hash tag, which Cluster ignores
+     * (the list and its metadata would land in two slots and every script on them fail with CROSSSLOT).
+     */
+    @Test
+    void underAnEmptyPrefixAKeyBeginningWithABraceStillHasBothKeysInOneSlot() {
+        MemoryStore unprefixed = new MemoryStore(redis, "");
+        String braced = "}" + ns + "}chat";
+
+        HashSlots.assertOneTag(redis, unprefixed.fullKey(braced), unprefixed.metadataKey(braced));
+        assertThat(unprefixed.append(braced, messages(0, 3), 5, 0)).isEqualTo(3);
+        assertThat(unprefixed.readPage(braced, 1, 10).total()).isEqualTo(3);
+        unprefixed.replace(braced, messages(0, 2), 2);
+        assertThat(unprefixed.trim(braced, 1, 1)).isEqualTo(1);
+        unprefixed.setExpiration(braced, Duration.ofMinutes(5));
+        assertThat(unprefixed.metadata(braced)).containsEntry("message_count", 1L).containsEntry("token_count", 1L);
+        assertThat(unprefixed.delete(braced)).isTrue();
+        assertThat(redis.getKeys().countExists(unprefixed.fullKey(braced), unprefixed.metadataKey(braced))).isZero();
+    }
+
     @Test
     void deleteRemovesListAndMetadata() {
         memory.append(key, messages(0, 2), 4, 0);

@@ -178,6 +178,20 @@ public abstract class ResourceStoreContract extends StoreContract {
                 .contains("{\"id\":\"with:colon\"}");
     }
 
+    /** A prefix that begins with '}' would make "{}...", the empty hash tag: value and ETag would part slots. */
+    @Test
+    void aPrefixBeginningWithABraceStillKeepsValueAndETagInOneSlot() {
+        ResourceStore braced = new ResourceStore(redis, scheduler, "}" + ns + "-res", Duration.ofMillis(300));
+        ResourceKey key = ResourceKey.of(project, "agent", "a}1");
+
+        HashSlots.assertOneTag(redis, braced.valueKey(key), braced.etagKey(key));
+        String etag = braced.put(key, json("{\"n\":1}")).etag();
+        braced.putIfMatch(key, json("{\"n\":2}"), etag);
+        assertThat(braced.list(project, "agent")).extracting(t -> t.key().id()).containsExactly("a}1");
+        assertThat(braced.delete(key)).isPresent();
+        assertThat(redis.getKeys().countExists(braced.valueKey(key), braced.etagKey(key))).isZero();
+    }
+
     @Test
     void globCharactersInProjectOrTypeNeverWidenTheListing() {
         resources.put(ResourceKey.of("px", "tool", "a"), json("{}"));

@@ -1,6 +1,7 @@
 package io.compozy.cache.web.store.mcp;
 
 import io.compozy.cache.web.observe.Metered;
+import io.compozy.cache.web.store.HashTag;
 import io.compozy.cache.web.store.JsonText;
 import io.compozy.cache.web.store.KeyPatterns;
 import io.compozy.cache.web.store.StoreException;
@@ -29,12 +30,15 @@ import org.redisson.client.codec.StringCodec;
  * <p>A definition is a JSON object with a {@code transport} of {@code stdio} (which needs a
  * {@code command}), {@code sse} or {@code streamable-http} (which need an http(s) {@code url}). Its
  * {@code name}, when given, must equal the name it is saved under; when absent it is added.
+ *
+ * <p>A definition is at {@code {mcp_proxy:mcps:<name>}} and its status at {@code {mcp_proxy:mcps:<name>}:status}:
+ * one hash tag ({@link HashTag}), so the DEL that removes both is one command on Cluster too.
  */
 @ApplicationScoped
 public class McpDefinitionStore {
 
     static final String DEFINITION_PREFIX = "mcp_proxy:mcps:";
-    static final String STATUS_PREFIX = "mcp_proxy:status:";
+    static final String STATUS_SUFFIX = ":status";
     static final Set<String> TRANSPORTS = Set.of("stdio", "sse", "streamable-http");
 
     private final RedissonClient redis;
@@ -49,6 +53,16 @@ public class McpDefinitionStore {
         this.redis = Objects.requireNonNull(redis, "redis");
     }
 
+    /** {@code {mcp_proxy:mcps:<name>}}: the definition, its own hash tag. */
+    public static String definitionKey(final String name) {
+        return HashTag.of(DEFINITION_PREFIX + StoreException.requireText(name, "MCP name"));
+    }
+
+    /** {@code {mcp_proxy:mcps:<name>}:status}, in the definition's hash slot. */
+    public static String statusKey(final String name) {
+        return definitionKey(name) + STATUS_SUFFIX;
+    }
+
     /**
      * Validates and saves a definition.
      *
@@ -58,14 +72,14 @@ public class McpDefinitionStore {
     @Metered("mcp_save")
     public JsonObject save(final String name, final JsonValue definition) {
         JsonObject valid = validate(StoreException.requireText(name, "MCP name"), definition);
-        redis.getBucket(DEFINITION_PREFIX + name, StringCodec.INSTANCE).set(valid.toString());
+        redis.getBucket(definitionKey(name), StringCodec.INSTANCE).set(valid.toString());
         return valid;
     }
 
     /** The definition saved under {@code name}, if any. */
     @Metered(value = "mcp_get", absent = "not_found")
     public Optional<JsonObject> get(final String name) {
-        String key = DEFINITION_PREFIX + StoreException.requireText(name, "MCP name");
+        String key = definitionKey(name);
         return Optional.ofNullable(redis.<String>getBucket(key, StringCodec.INSTANCE).get())
                 .map(json -> asObject(JsonText.parseStored(json, key), key));
     }
@@ -77,8 +91,7 @@ public class McpDefinitionStore {
      */
     @Metered("mcp_delete")
     public void delete(final String name) {
-        String checked = StoreException.requireText(name, "MCP name");
-        long deleted = redis.getKeys().delete(DEFINITION_PREFIX + checked, STATUS_PREFIX + checked);
+        long deleted = redis.getKeys().delete(definitionKey(name), statusKey(name));
         if (deleted == 0) {
             throw StoreException.notFound("no MCP definition is named '" + name + "'");
         }
@@ -87,10 +100,12 @@ public class McpDefinitionStore {
     /** Every definition, by name (SCAN then MGET), sorted by name. */
     @Metered("mcp_list")
     public Map<String, JsonObject> list() {
+        // Definitions end with "}", their statuses with "}:status".
+        String opening = HashTag.opening(DEFINITION_PREFIX);
         List<String> keys;
         try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults()
-                .pattern(KeyPatterns.startingWith(DEFINITION_PREFIX)).chunkSize(500))) {
-            keys = stream.distinct().sorted().toList();
+                .pattern(KeyPatterns.startingWith(opening)).chunkSize(500))) {
+            keys = stream.filter(k -> k.endsWith("}")).distinct().sorted().toList();
         }
         Map<String, JsonObject> definitions = new LinkedHashMap<>();
         for (int from = 0; from < keys.size(); from += 500) {
@@ -99,7 +114,7 @@ public class McpDefinitionStore {
             for (String key : chunk) {
                 String json = values.get(key);
                 if (json != null) { // deleted since the SCAN saw it
-                    definitions.put(key.substring(DEFINITION_PREFIX.length()), asObject(JsonText.parseStored(json, key), key));
+                    definitions.put(key.substring(opening.length(), key.length() - 1), asObject(JsonText.parseStored(json, key), key));
                 }
             }
         }
@@ -109,7 +124,7 @@ public class McpDefinitionStore {
     /** The status of {@code name}: the stored one, else a default {@code disconnected} status. */
     @Metered("mcp_status")
     public JsonObject status(final String name) {
-        String key = STATUS_PREFIX + StoreException.requireText(name, "MCP name");
+        String key = statusKey(name);
         String json = redis.<String>getBucket(key, StringCodec.INSTANCE).get();
         if (json == null) {
             return Json.createObjectBuilder().add("name", name).add("status", "disconnected").build();
@@ -120,8 +135,7 @@ public class McpDefinitionStore {
     /** Saves the status of {@code name} (a JSON object). */
     @Metered("mcp_save_status")
     public void saveStatus(final String name, final JsonObject status) {
-        String key = STATUS_PREFIX + StoreException.requireText(name, "MCP name");
-        redis.getBucket(key, StringCodec.INSTANCE).set(Objects.requireNonNull(status, "status").toString());
+        redis.getBucket(statusKey(name), StringCodec.INSTANCE).set(Objects.requireNonNull(status, "status").toString());
     }
 
     static JsonObject validate(final String name, final JsonValue definition) {

@@ -45,7 +45,8 @@ public class MemoryStore {
 
     static final String TOKEN_COUNT = "token_count";
     static final String MESSAGE_COUNT = "message_count";
-    static final String METADATA_SUFFIX = ":metadata";
+    /** What a conversation's metadata hash adds to its list's key. */
+    public static final String METADATA_SUFFIX = ":metadata";
     static final String FLUSH_PENDING_PREFIX = "__compozy_internal__:flush_pending:";
     static final Duration FLUSH_PENDING_TTL = Duration.ofMinutes(30);
 
@@ -75,12 +76,20 @@ public class MemoryStore {
         return given.isEmpty() || given.endsWith(":") ? given : given + ":";
     }
 
-    /** The Redis key of a conversation's message list: {@code {prefix+key}}, its own hash tag. */
+    /**
+     * The Redis key of a conversation's message list: {@code {prefix+key}}, its own hash tag (a name that begins
+     * with {@code }}, possible under an empty prefix, is written {@code ~{...}}: {@link HashTag}).
+     */
     public String fullKey(final String key) {
         if (StoreException.requireText(key, "memory key").endsWith(METADATA_SUFFIX)) {
             // "chat:metadata" would be the list of one conversation and the metadata hash of another.
             throw StoreException.invalid("memory key '" + key + "' may not end with '" + METADATA_SUFFIX
                     + "' (that suffix marks a conversation's metadata)");
+        }
+        if ((prefix + key).chars().allMatch(c -> c == '}')) {
+            // Only possible with an empty prefix: "}}" leaves no character to make a hash tag of (HashTag).
+            throw StoreException.invalid("memory key '" + key + "' needs a character other than '}' while "
+                    + PREFIX_KEY + " is empty");
         }
         return HashTag.of(prefix + key);
     }

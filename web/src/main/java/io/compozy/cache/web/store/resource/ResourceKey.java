@@ -13,7 +13,8 @@ import java.util.Optional;
 public record ResourceKey(String project, String type, String id, String version) {
 
     static final String VERSION_SEPARATOR = ":ver:";
-    static final String ETAG_SUFFIX = ":etag";
+    /** What a resource's ETag key adds to its value's key. */
+    public static final String ETAG_SUFFIX = ":etag";
 
     public ResourceKey {
         noColon(StoreException.requireText(project, "project"), "project");
@@ -42,8 +43,8 @@ public record ResourceKey(String project, String type, String id, String version
         return version == null ? id : id + VERSION_SEPARATOR + version;
     }
 
-    /** The reverse of {@link #suffix()}. */
-    static ResourceKey fromSuffix(final String project, final String type, final String suffix) {
+    /** The reverse of {@link #suffix()}; a suffix no key has is an {@code INVALID_ARGUMENT}. */
+    public static ResourceKey fromSuffix(final String project, final String type, final String suffix) {
         int at = suffix.lastIndexOf(VERSION_SEPARATOR);
         if (at < 0) {
             return new ResourceKey(project, type, suffix, null);

@@ -183,9 +183,9 @@ public class ResourceStore {
     /** Every resource of a project and type with its value, sorted by id then version. */
     @Metered("resource_list")
     public List<StoredResource> listWithValues(final String project, final String type) {
-        // Every value key starts with "{" + typePrefix and ends with "}"; its ETag key ends with "}:etag".
-        // The SCAN covers every master of a Cluster.
-        String typePrefix = "{" + typePrefix(project, type);
+        // Every value key starts with the opening of typePrefix ("{" + typePrefix, HashTag) and ends with "}"; its
+        // ETag key ends with "}:etag". The SCAN covers every master of a Cluster.
+        String typePrefix = HashTag.opening(typePrefix(project, type));
         List<String> keys;
         try (var stream = redis.getKeys().getKeysStream(KeysScanOptions.defaults()
                 .pattern(KeyPatterns.startingWith(typePrefix)).chunkSize(LIST_CHUNK))) {
