@@ -20,8 +20,6 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * A stored generation out as a standard RDB file, and back into the live data:
@@ -36,7 +34,6 @@ import java.util.logging.Logger;
 @RolesAllowed(Administration.ROLE)
 public class SnapshotTransferResource {
 
-    private static final Logger LOG = Logger.getLogger(SnapshotTransferResource.class.getName());
 
     @Inject
     CacheConnections cache;
@@ -66,20 +63,15 @@ public class SnapshotTransferResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response restore(@PathParam("generation") final long generation) {
         Persistence persistence = persistence(cache, administration);
-        SnapshotInfo snapshot = known(() -> persistence.restore(generation));
-        // A backup from before the hash-tagged key layout is moved to it now, as at a start (docs/migration.md).
-        long moved;
-        try {
-            moved = keyLayout.migrateOnce();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Restored generation " + generation + ", but could not move its"
-                    + " old-layout keys to the hash-tagged layout; the next start does it (docs/migration.md)", e);
-            moved = -1;
-        }
+        // A backup from before the hash-tagged key layout is moved to it before any application sees it, as at a
+        // start (docs/migration.md); if that fails, the restore fails and the live data stays.
+        long[] moved = {0};
+        SnapshotInfo snapshot = known(() -> persistence.restore(generation,
+                restored -> moved[0] = keyLayout.migrateOnce(restored)));
         return Response.ok(Json.createObjectBuilder()
                 .add("restored", generation)
                 .add("snapshot", SnapshotJson.generation(snapshot))
-                .add("keysMovedToHashTags", moved)
+                .add("keysMovedToHashTags", moved[0])
                 .build()).build();
     }
 

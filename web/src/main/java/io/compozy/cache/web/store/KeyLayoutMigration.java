@@ -72,6 +72,8 @@ public class KeyLayoutMigration {
     private static final int SCAN_CHUNK = 500;
 
     private final RedissonClient redis;
+    private final String memoryPrefix;
+    private final String resourcesPrefix;
     private final boolean memoryPrefixEmpty;
     private final List<OldKeys> oldKeys;
     private final Consumer<String> beforeMove;
@@ -79,6 +81,8 @@ public class KeyLayoutMigration {
     /** For CDI's proxy only. */
     protected KeyLayoutMigration() {
         this.redis = null;
+        this.memoryPrefix = null;
+        this.resourcesPrefix = null;
         this.memoryPrefixEmpty = false;
         this.oldKeys = null;
         this.beforeMove = null;
@@ -97,6 +101,8 @@ public class KeyLayoutMigration {
     KeyLayoutMigration(final RedissonClient redis, final String memoryPrefix, final String resourcesPrefix,
             final Consumer<String> beforeMove) {
         this.redis = Objects.requireNonNull(redis, "redis");
+        this.memoryPrefix = memoryPrefix;
+        this.resourcesPrefix = resourcesPrefix;
         this.beforeMove = Objects.requireNonNull(beforeMove, "beforeMove");
         MemoryStore memory = new MemoryStore(redis, memoryPrefix);
         String conversations = MemoryStore.normalizedPrefix(memoryPrefix);
@@ -144,6 +150,14 @@ public class KeyLayoutMigration {
         long moved = migrateAll();
         marker.set(LAYOUT);
         return moved;
+    }
+
+    /**
+     * {@link #migrateOnce()} on other data than the stores' (a restored backup, before anything else sees it),
+     * with the same prefixes.
+     */
+    public long migrateOnce(final RedissonClient data) {
+        return new KeyLayoutMigration(data, memoryPrefix, resourcesPrefix, beforeMove).migrateOnce();
     }
 
     /** One full pass over the old names; safe to repeat, and to run on several servers at once. */
