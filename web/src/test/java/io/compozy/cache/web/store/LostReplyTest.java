@@ -14,11 +14,10 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.redisson.client.RedisException;
 
 /**
@@ -28,19 +27,10 @@ import org.redisson.client.RedisException;
  */
 class LostReplyTest {
 
-    private static ProxiedRedis redis;
+    @RegisterExtension
+    static final ProxiedRedis redis = new ProxiedRedis();
     private final String ns = "lost-reply-" + UUID.randomUUID().toString().substring(0, 8);
     private ScheduledExecutorService scheduler;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = new ProxiedRedis();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
 
     @BeforeEach
     void connect() {

@@ -6,17 +6,23 @@ import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import io.compozy.cache.testing.FaultProxy;
 import io.compozy.cache.testing.TestRedis;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
 
 /**
  * An embedded redis-server with a {@link FaultProxy} in front of it: {@link #client()} is configured exactly as
  * the adapter configures its one client (RedissonConfigs: timeouts, retries) and connects through the proxy,
  * so a test can lose its replies on purpose; {@link #direct()} connects straight to the server, to see what
- * Redis really holds whatever the proxy does.
+ * Redis really holds whatever the proxy does. A test class registers one as a static extension
+ * ({@code @RegisterExtension}); it is closed after the class.
  */
-public final class ProxiedRedis implements AutoCloseable {
+public final class ProxiedRedis implements AutoCloseable, AfterAllCallback {
 
     private final EmbeddedRedisServer server = TestRedis.startEmbedded();
     private final RedissonClient direct = TestRedis.clientFor(server);
@@ -25,11 +31,21 @@ public final class ProxiedRedis implements AutoCloseable {
 
     /** A new proxy and a new product-configured client through it (the previous ones are closed). */
     public synchronized void reconnect() {
+        reconnect(Optional.empty());
+    }
+
+    /**
+     * As {@link #reconnect()}, with a response timeout of {@code timeout} instead of the product's 3 s: for a
+     * test that holds replies for as long as it needs (a loaded machine) without the client giving up.
+     */
+    public synchronized void reconnect(final Optional<Duration> timeout) {
         closeClient();
         proxy = FaultProxy.to(server.port());
-        client = Redisson.create(RedissonConfigs.distributed(CacheSettings.load(ConfigLookup.of(Map.of(
+        Config config = RedissonConfigs.distributed(CacheSettings.load(ConfigLookup.of(Map.of(
                 "redis.mode", "distributed",
-                "redis.addr", "redis://:" + server.password().reveal() + "@127.0.0.1:" + proxy.port() + "/0")))));
+                "redis.addr", "redis://:" + server.password().reveal() + "@127.0.0.1:" + proxy.port() + "/0"))));
+        timeout.ifPresent(t -> config.useSingleServer().setTimeout((int) t.toMillis()));
+        client = Redisson.create(config);
     }
 
     public synchronized FaultProxy proxy() {
@@ -59,6 +75,11 @@ public final class ProxiedRedis implements AutoCloseable {
             proxy.close();
             proxy = null;
         }
+    }
+
+    @Override
+    public void afterAll(final ExtensionContext context) {
+        close();
     }
 
     @Override
