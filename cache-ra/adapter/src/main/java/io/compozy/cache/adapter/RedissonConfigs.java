@@ -90,7 +90,10 @@ public final class RedissonConfigs {
                 // Fail fast when Redis is down (no caller piles up behind retries), recover when it is back.
                 .setConnectTimeout(5_000)
                 .setTimeout(3_000)
-                .setRetryAttempts(1)
+                // Never sent twice: after a reply timeout Redisson re-sends every command but a few (EVAL and
+                // EVALSHA included), so an append script or an INCR would run twice. A failed command fails
+                // its caller, who knows whether it is safe to repeat (docs/reliability.md, "What is retried").
+                .setRetryAttempts(0)
                 .setRetryInterval(1_000);
         username.ifPresent(servers::setUsername);
         password.map(Secret::reveal).ifPresent(servers::setPassword);

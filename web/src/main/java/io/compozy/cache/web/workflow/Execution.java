@@ -42,6 +42,8 @@ final class Execution {
     JsonValue output;
     String failedTask;
     String error;
+    /** Why it failed when the cause was not a task's (error.reason, as InterruptedExecutions writes it). */
+    String errorReason;
 
     Execution(final String id, final String project, final String workflow, final String definitionEtag,
             final JsonValue input, final String memoryKey, final JsonObject trigger, final List<WorkflowDefinition.Task> defined) {
@@ -79,6 +81,9 @@ final class Execution {
         }
         if (error != null) {
             JsonObjectBuilder failure = Json.createObjectBuilder().add("message", error);
+            if (errorReason != null) {
+                failure.add("reason", errorReason);
+            }
             if (failedTask != null) {
                 failure.add("task", failedTask);
             }

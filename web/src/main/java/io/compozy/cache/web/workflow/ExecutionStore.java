@@ -1,13 +1,16 @@
 package io.compozy.cache.web.workflow;
 
+import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.redisson.api.RBucket;
+import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
@@ -24,6 +27,7 @@ public class ExecutionStore {
     public static final String DEFAULT_TTL = "PT24H";
 
     static final String KEY_PREFIX = "execution:";
+    private static final LuaScript SAVE_UNLESS_ENDED = LuaScript.load(ExecutionStore.class, "save_unless_ended.lua");
 
     private final RedissonClient redis;
     private final Duration ttl;
@@ -58,8 +62,17 @@ public class ExecutionStore {
         return bucket(execution.id).setIfAbsent(execution.toJson().toString(), ttl);
     }
 
-    void save(final Execution execution) {
-        bucket(execution.id).set(execution.toJson().toString(), ttl);
+    /**
+     * Rewrites the state unless the stored one has ended (succeeded or failed) and is not this very state:
+     * a terminal state is never overwritten, whoever wrote it. One script, so no writer can slip in between
+     * the check and the write; a repeat of the same write answers true.
+     *
+     * @return false when the execution had already ended (nothing written)
+     */
+    boolean saveUnlessEnded(final Execution execution) {
+        Long written = SAVE_UNLESS_ENDED.eval(redis, RScript.ReturnType.INTEGER, List.of(key(execution.id)),
+                execution.toJson().toString(), ttl.toMillis());
+        return written == 1;
     }
 
     /** The execution's JSON as stored; empty when unknown or expired. */

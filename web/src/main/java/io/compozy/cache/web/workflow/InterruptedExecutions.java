@@ -129,8 +129,10 @@ public class InterruptedExecutions {
                 JsonObject event = Json.createObjectBuilder().add("status", "failed")
                         .add("error", interrupted.getJsonObject("error").getString("message"))
                         .add("reason", REASON).add("executionId", execId).build();
-                events.append(execId, WorkflowRunner.WORKFLOW_FAILED, event);
-                notifications.publishWorkflow(execId, WorkflowRunner.WORKFLOW_FAILED, event);
+                // The stream's last event: refused (and not published) if the execution somehow has one.
+                if (events.appendLast(execId, WorkflowRunner.WORKFLOW_FAILED, event).isPresent()) {
+                    notifications.publishWorkflow(execId, WorkflowRunner.WORKFLOW_FAILED, event);
+                }
                 ended.add(execId);
             }
         }

@@ -43,6 +43,14 @@ import java.util.logging.Logger;
  * event is sent: whoever gets the last event finds the state final and the lock free, and
  * InterruptedExecutions, which ends only unfinished executions whose lock is free, can never take a
  * run that is just finishing for an abandoned one.
+ *
+ * <p>A lock can still be lost while the run goes on (Redis away for longer than its TTL, a failover), and a
+ * sweep may then end the execution as interrupted. So the run stops at its next step once the lock manager
+ * reports the lock lost (it then ends the execution itself, as interrupted), and every write it makes is
+ * refused in Redis once the execution has ended: the state is never rewritten after it reached succeeded or
+ * failed ({@link ExecutionStore#saveUnlessEnded}), and no event follows the stream's last one
+ * ({@link ExecutionEventStream#appendIfOpen}). A refused write stops the run without another word: the
+ * execution ends once, in one terminal state, with one last event.
  */
 @ApplicationScoped
 public class WorkflowRunner {
@@ -53,6 +61,8 @@ public class WorkflowRunner {
     static final Duration LOCK_TTL = Duration.ofSeconds(30);
     public static final String WORKFLOW_SUCCEEDED = "workflow.succeeded";
     public static final String WORKFLOW_FAILED = "workflow.failed";
+    static final String LOCK_LOST_MESSAGE = "interrupted: the execution lost its lock (Redis was unreachable or"
+            + " failed over for longer than the lock's TTL) and was stopped; it was not resumed";
 
     private final WorkflowDefinitions definitions;
     private final ExecutionStore executions;
@@ -179,7 +189,7 @@ public class WorkflowRunner {
                 execution.status = Execution.Status.FAILED;
                 execution.error = "the server's executor refused the execution (is the server stopping?)";
                 execution.finishedAt = Instant.now();
-                executions.save(execution);
+                executions.saveUnlessEnded(execution);
                 throw e;
             }
         } finally {
@@ -195,20 +205,30 @@ public class WorkflowRunner {
      * happened: no exception leaves an execution {@code running}.
      */
     void run(final Execution execution, final WorkflowDefinition definition, final HeldLock lock) {
+        boolean endedElsewhere = false;
         try {
             execution.status = Execution.Status.RUNNING;
             execution.startedAt = Instant.now();
-            executions.save(execution);
-            workflowEvent(execution, "workflow.started", Json.createObjectBuilder()
+            save(execution, lock);
+            workflowEvent(execution, lock, "workflow.started", Json.createObjectBuilder()
                     .add("workflow", execution.workflow).add("input", execution.input));
-            runTasks(execution, definition.tasks());
+            runTasks(execution, lock, definition.tasks());
+        } catch (LockLost e) {
+            LOG.warning("execution " + execution.id + " lost its lock (" + lock.key() + "; Redis was away or failed"
+                    + " over for longer than its " + LOCK_TTL.toSeconds() + " s TTL): stopping it as " + InterruptedExecutions.REASON);
+            fail(execution, null, LOCK_LOST_MESSAGE);
+            execution.errorReason = InterruptedExecutions.REASON;
+        } catch (EndedElsewhere e) {
+            endedElsewhere = true;
+            LOG.warning("execution " + execution.id + " was ended by another writer while it ran (its lock was lost,"
+                    + " and a sweep took it for interrupted): this runner stops and writes nothing more");
         } catch (RuntimeException | Error e) {
             String incident = UUID.randomUUID().toString();
             LOG.log(Level.SEVERE, "execution " + execution.id + " failed unexpectedly, incident " + incident, e);
             fail(execution, null, "an unexpected error stopped the execution; the server log has it under incident "
                     + incident);
         } finally {
-            finish(execution, lock);
+            finish(execution, lock, endedElsewhere);
         }
     }
 
@@ -220,11 +240,12 @@ public class WorkflowRunner {
         }
     }
 
-    private void runTasks(final Execution execution, final List<WorkflowDefinition.Task> tasks) {
+    private void runTasks(final Execution execution, final HeldLock lock, final List<WorkflowDefinition.Task> tasks) {
         JsonValue current = execution.input;
         for (int i = 0; i < tasks.size(); i++) {
             WorkflowDefinition.Task task = tasks.get(i);
             Execution.TaskRun run = execution.tasks.get(i);
+            stopIfLost(lock);
             taskConfigs.save(run.taskExecId, Json.createObjectBuilder()
                     .add("workflowExecId", execution.id)
                     .add("project", execution.project)
@@ -235,28 +256,29 @@ public class WorkflowRunner {
                     .build());
             run.status = Execution.Status.RUNNING;
             run.startedAt = Instant.now();
-            executions.save(execution);
-            taskEvent(execution, run, "task.started", Json.createObjectBuilder().add("input", current));
+            save(execution, lock);
+            taskEvent(execution, lock, run, "task.started", Json.createObjectBuilder().add("input", current));
             try {
+                stopIfLost(lock);
                 current = perform(execution, task, run, current);
             } catch (TaskFailure e) {
                 run.status = Execution.Status.FAILED;
                 run.finishedAt = Instant.now();
                 run.error = e.getMessage();
                 fail(execution, run.taskId, "task '" + run.taskId + "' failed: " + e.getMessage());
-                taskEvent(execution, run, "task.failed", Json.createObjectBuilder().add("error", e.getMessage()));
+                taskEvent(execution, lock, run, "task.failed", Json.createObjectBuilder().add("error", e.getMessage()));
                 return;
             }
             run.status = Execution.Status.SUCCEEDED;
             run.finishedAt = Instant.now();
             run.output = current;
-            executions.save(execution);
+            save(execution, lock);
             JsonObjectBuilder data = Json.createObjectBuilder().add("output", current)
                     .add("durationMs", Duration.between(run.startedAt, run.finishedAt).toMillis());
             if (run.tokens >= 0) {
                 data.add("tokens", run.tokens);
             }
-            taskEvent(execution, run, "task.succeeded", data);
+            taskEvent(execution, lock, run, "task.succeeded", data);
         }
         execution.output = current;
         execution.status = Execution.Status.SUCCEEDED;
@@ -289,6 +311,10 @@ public class WorkflowRunner {
         for (Execution.TaskRun run : execution.tasks) {
             if (run.status == Execution.Status.PENDING) {
                 run.status = Execution.Status.SKIPPED;
+            } else if (run.status == Execution.Status.RUNNING) { // the run stopped in it
+                run.status = Execution.Status.FAILED;
+                run.finishedAt = Instant.now();
+                run.error = InterruptedExecutions.REASON;
             }
         }
     }
@@ -297,19 +323,33 @@ public class WorkflowRunner {
      * Writes the final state first (the lock still held), then releases the lock, then sends the last
      * event, then ends the conversation's life: the state is what must not be lost, and whoever follows
      * the events finds the state final and the lock free when the last one arrives. A failure here is
-     * logged; the state write is retried once, and if it still fails the execution stays unfinished with
-     * a free lock, which InterruptedExecutions ends.
+     * logged; the state write is retried once (it is safe to repeat), and if it still fails the execution
+     * stays unfinished with a free lock, which InterruptedExecutions ends. An execution that another writer
+     * ended (or whose final write is refused because it did) gets neither a state nor a last event from here.
      */
-    private void finish(final Execution execution, final HeldLock lock) {
+    private void finish(final Execution execution, final HeldLock lock, final boolean endedElsewhere) {
         execution.finishedAt = Instant.now();
+        boolean endsHere = !endedElsewhere;
         try {
-            saveFinalState(execution);
+            if (endsHere && !saveFinalState(execution)) {
+                endsHere = false;
+                LOG.warning("execution " + execution.id + " was ended by another writer (a sweep took it for"
+                        + " interrupted after its lock was lost): its " + execution.status.wireName()
+                        + " end is not written");
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
                     + " but its final state could not be written", e);
         } finally {
             releaseQuietly(lock, execution.id);
         }
+        if (endsHere) {
+            lastEvent(execution);
+        }
+        endConversation(execution);
+    }
+
+    private void lastEvent(final Execution execution) {
         try {
             JsonObjectBuilder data = Json.createObjectBuilder().add("status", execution.status.wireName())
                     .add("durationMs", Duration.between(execution.startedAt == null ? execution.createdAt
@@ -323,12 +363,23 @@ public class WorkflowRunner {
                     data.add("task", execution.failedTask);
                 }
             }
-            workflowEvent(execution, execution.status == Execution.Status.SUCCEEDED ? WORKFLOW_SUCCEEDED
-                    : WORKFLOW_FAILED, data);
+            if (execution.errorReason != null) {
+                data.add("reason", execution.errorReason);
+            }
+            String type = execution.status == Execution.Status.SUCCEEDED ? WORKFLOW_SUCCEEDED : WORKFLOW_FAILED;
+            JsonObject payload = data.add("executionId", execution.id).build();
+            if (events.appendLast(execution.id, type, payload).isPresent()) {
+                notifications.publishWorkflow(execution.id, type, payload);
+            } else {
+                LOG.warning("execution " + execution.id + " already had its last event: its " + type + " is not sent");
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "execution " + execution.id + " ended " + execution.status.wireName()
                     + " but its last event could not be written", e);
         }
+    }
+
+    private void endConversation(final Execution execution) {
         try {
             if (execution.memoryKey.equals("execution:" + execution.id)) {
                 memory.setExpiration(execution.memoryKey, executions.ttl()); // its own conversation ends with it
@@ -338,27 +389,60 @@ public class WorkflowRunner {
         }
     }
 
-    private void saveFinalState(final Execution execution) {
+    /** False when the execution had already ended (another writer's end stands). */
+    private boolean saveFinalState(final Execution execution) {
         try {
-            executions.save(execution);
+            return executions.saveUnlessEnded(execution);
         } catch (RuntimeException first) {
+            // Safe to repeat: a first attempt that ran makes the second find exactly this state.
             LOG.log(Level.WARNING, "writing the final state of execution " + execution.id + " failed; retrying once",
                     first);
-            executions.save(execution);
+            return executions.saveUnlessEnded(execution);
         }
     }
 
-    private void workflowEvent(final Execution execution, final String type, final JsonObjectBuilder data) {
+    /** A step's state write; stops the run when the lock is lost or the execution has ended meanwhile. */
+    private void save(final Execution execution, final HeldLock lock) {
+        stopIfLost(lock);
+        if (!executions.saveUnlessEnded(execution)) {
+            throw new EndedElsewhere();
+        }
+    }
+
+    private static void stopIfLost(final HeldLock lock) {
+        if (lock.isLost()) {
+            throw new LockLost();
+        }
+    }
+
+    private void workflowEvent(final Execution execution, final HeldLock lock, final String type,
+            final JsonObjectBuilder data) {
         JsonObject payload = data.add("executionId", execution.id).build();
-        events.append(execution.id, type, payload);
+        stopIfLost(lock);
+        events.appendIfOpen(execution.id, type, payload).orElseThrow(EndedElsewhere::new);
         notifications.publishWorkflow(execution.id, type, payload);
     }
 
-    private void taskEvent(final Execution execution, final Execution.TaskRun run, final String type,
-            final JsonObjectBuilder data) {
+    private void taskEvent(final Execution execution, final HeldLock lock, final Execution.TaskRun run,
+            final String type, final JsonObjectBuilder data) {
         JsonObject payload = data.add("executionId", execution.id).add("taskId", run.taskId)
                 .add("taskExecId", run.taskExecId).build();
-        events.append(execution.id, type, payload);
+        stopIfLost(lock);
+        events.appendIfOpen(execution.id, type, payload).orElseThrow(EndedElsewhere::new);
         notifications.publishTask(run.taskExecId, execution.id, type, payload);
+    }
+
+    /** The lock manager found the run's lock gone: the run stops and ends the execution as interrupted. */
+    private static final class LockLost extends RuntimeException {
+        LockLost() {
+            super("the execution lock was lost", null, false, false);
+        }
+    }
+
+    /** A write was refused because the execution had ended (a sweep ended it): the run stops, writing nothing. */
+    private static final class EndedElsewhere extends RuntimeException {
+        EndedElsewhere() {
+            super("the execution was ended by another writer", null, false, false);
+        }
     }
 }

@@ -58,6 +58,31 @@ public abstract class ExecutionEventStreamContract extends StoreContract {
     }
 
     @Test
+    void aStreamHasOneLastEventAndTakesNoRunnerEventAfterIt() throws Exception {
+        assertThat(stream.appendIfOpen(execId, "task.started", json("{}"))).map(ExecutionEvent::id).contains(1L);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<java.util.Optional<ExecutionEvent>>> ends = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                ends.add(pool.submit(() -> stream.appendLast(execId, "workflow.failed", json("{}"))));
+            }
+            long winners = 0;
+            for (Future<java.util.Optional<ExecutionEvent>> end : ends) {
+                winners += end.get(30, TimeUnit.SECONDS).isPresent() ? 1 : 0;
+            }
+            assertThat(winners).as("concurrent last events that were logged").isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(stream.appendIfOpen(execId, "task.succeeded", json("{}"))).as("a runner's event after the end").isEmpty();
+        assertThat(redis.getBucket(ExecutionEventStream.endKey(execId)).remainTimeToLive()).isPositive();
+
+        assertThat(stream.append(execId, "note", json("{}")).id()).as("a REST client's event").isEqualTo(3);
+        assertThat(stream.replayAfter(execId, 0)).extracting(ExecutionEvent::type)
+                .containsExactly("task.started", "workflow.failed", "note");
+    }
+
+    @Test
     void subscribersReceiveEachEventInOrder() {
         List<ExecutionEvent> received = new CopyOnWriteArrayList<>();
         try (Subscription subscription = stream.subscribe(execId, received::add)) {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -80,13 +81,42 @@ public class ExecutionEventStream {
         return "stream:events:" + StoreException.requireText(execId, "execution id");
     }
 
+    /** {@code {stream:events:<id>}:end}, in the same slot: the id of the stream's last event, once it had one. */
+    public static String endKey(final String execId) {
+        return HashTag.of(channel(execId)) + ":end";
+    }
+
     /**
      * Numbers the event, appends it to the log, trims the log to {@value #LOG_LENGTH}, renews the 24 h
      * TTL of log and sequence and publishes it, all in one script: concurrent appends are logged and
-     * published in id order, so a live reader never sees id N+1 before N.
+     * published in id order, so a live reader never sees id N+1 before N. Appends after the stream's last
+     * event too (events sent through the REST API).
      */
     @Metered("events_append")
     public ExecutionEvent append(final String execId, final String type, final JsonValue data) {
+        return append(execId, type, data, "any").orElseThrow();
+    }
+
+    /**
+     * As {@link #append}, but only while the stream has not had its last event ({@link #appendLast}): empty,
+     * and nothing logged or published, once it has. What a runner sends, so nothing follows an execution's end.
+     */
+    @Metered(value = "events_append", absent = "ended")
+    public Optional<ExecutionEvent> appendIfOpen(final String execId, final String type, final JsonValue data) {
+        return append(execId, type, data, "open");
+    }
+
+    /**
+     * Appends the stream's last event (an execution's end), in the same atomic step as the check: empty when
+     * the stream already has one, so an execution ends once, whoever ends it.
+     */
+    @Metered(value = "events_append", absent = "ended")
+    public Optional<ExecutionEvent> appendLast(final String execId, final String type, final JsonValue data) {
+        return append(execId, type, data, "last");
+    }
+
+    private Optional<ExecutionEvent> append(final String execId, final String type, final JsonValue data,
+            final String mode) {
         Instant at = Instant.now();
         String eventType = StoreException.requireText(type, "event type");
         JsonValue payloadData = data == null ? JsonValue.NULL : data;
@@ -96,9 +126,9 @@ public class ExecutionEventStream {
         }
         String afterId = json.substring(ID_PREFIX.length());
         long id = APPEND.<Long>eval(redis, RScript.ReturnType.INTEGER,
-                List.of(sequenceKey(execId), logKey(execId)), channel(execId), LOG_LENGTH, RETENTION.toMillis(),
-                afterId);
-        return new ExecutionEvent(id, eventType, payloadData, at);
+                List.of(sequenceKey(execId), logKey(execId), endKey(execId)), channel(execId), LOG_LENGTH,
+                RETENTION.toMillis(), afterId, mode);
+        return id == 0 ? Optional.empty() : Optional.of(new ExecutionEvent(id, eventType, payloadData, at));
     }
 
     /** The logged events with an id above {@code afterId}, in id order. */

@@ -28,6 +28,15 @@ public final class HeldLock implements AutoCloseable {
         return token;
     }
 
+    /**
+     * Whether the renewal found the lock gone or owned by another token (no round trip): it expired while
+     * Redis was away or lost in a failover, and a holder must stop acting on it. False until the next
+     * renewal notices; {@link #isHeld()} asks Redis.
+     */
+    public boolean isLost() {
+        return lost;
+    }
+
     /** Whether this holder still owns the lock in Redis (asks Redis). */
     public boolean isHeld() {
         return !released && !lost && manager.ownedBy(key, token);

@@ -4,12 +4,11 @@ import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.LuaScript;
 import io.compozy.cache.web.store.StoreException;
 import io.compozy.cache.web.store.StoreExecutors;
+import io.compozy.cache.web.store.TokenClaim;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,8 +38,6 @@ public class LockManager {
     public static final String KEY_PREFIX = "lock:";
 
     private static final LuaScript RENEW = LuaScript.load(LockManager.class, "renew.lua");
-    private static final LuaScript RELEASE = LuaScript.load(LockManager.class, "release.lua");
-    private static final SecureRandom TOKENS = new SecureRandom();
 
     private final RedissonClient redis;
     private final ScheduledExecutorService scheduler;
@@ -75,8 +72,8 @@ public class LockManager {
     @Metered(value = "lock_acquire", absent = "held")
     public Optional<HeldLock> tryAcquireKey(final String key, final Duration ttl) {
         long ttlMillis = validTtl(ttl);
-        String token = newToken();
-        if (!redis.getBucket(key, StringCodec.INSTANCE).setIfAbsent(token, ttl)) {
+        String token = TokenClaim.newToken();
+        if (!TokenClaim.claim(redis, key, token, ttl)) {
             return Optional.empty();
         }
         HeldLock lock = new HeldLock(this, key, token);
@@ -97,9 +94,8 @@ public class LockManager {
     @Metered(value = "lock_acquire", absent = "held")
     public Optional<String> tryLease(final String resource, final Duration ttl) {
         validTtl(ttl);
-        String token = newToken();
-        boolean taken = redis.getBucket(lockKey(resource), StringCodec.INSTANCE).setIfAbsent(token, ttl);
-        return taken ? Optional.of(token) : Optional.empty();
+        String token = TokenClaim.newToken();
+        return TokenClaim.claim(redis, lockKey(resource), token, ttl) ? Optional.of(token) : Optional.empty();
     }
 
     /**
@@ -119,12 +115,12 @@ public class LockManager {
     }
 
     void releaseKey(final String key, final String token) {
-        Long result = RELEASE.eval(redis, RScript.ReturnType.INTEGER, List.of(key), token);
-        if (result == 0) {
+        TokenClaim.Release result = TokenClaim.release(redis, key, token);
+        if (result == TokenClaim.Release.NOBODY) {
             throw new StoreException(StoreException.Reason.NOT_HELD,
                     "the lock '" + key + "' is not held (it was released or its TTL ran out)");
         }
-        if (result < 0) {
+        if (result == TokenClaim.Release.OTHER_OWNER) {
             throw new StoreException(StoreException.Reason.NOT_OWNER,
                     "the lock '" + key + "' is held by another owner; only the token that acquired it can release it");
         }
@@ -176,11 +172,5 @@ public class LockManager {
             throw StoreException.invalid("a lock TTL must be at least 1 ms, got " + ttl);
         }
         return ttl.toMillis();
-    }
-
-    private static String newToken() {
-        byte[] bytes = new byte[16];
-        TOKENS.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
     }
 }

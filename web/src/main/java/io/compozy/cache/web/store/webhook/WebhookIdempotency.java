@@ -2,6 +2,7 @@ package io.compozy.cache.web.store.webhook;
 
 import io.compozy.cache.web.observe.Metered;
 import io.compozy.cache.web.store.StoreException;
+import io.compozy.cache.web.store.TokenClaim;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonNumber;
@@ -61,10 +62,13 @@ public class WebhookIdempotency {
                 + StoreException.requireText(idempotencyKey, "idempotency key");
     }
 
-    /** Records a delivery; true the first time within the TTL, false for a duplicate. */
+    /**
+     * Records a delivery; true the first time within the TTL, false for a duplicate. A delivery whose record
+     * fails (Redis away, its reply lost) is not left recorded: the sender's retry of it is a first delivery.
+     */
     @Metered(value = "webhook_check", absent = "duplicate")
     public boolean firstDelivery(final String namespace, final String idempotencyKey) {
-        return redis.getBucket(deliveryKey(namespace, idempotencyKey), StringCodec.INSTANCE).setIfAbsent("1", ttl);
+        return TokenClaim.claim(redis, deliveryKey(namespace, idempotencyKey), TokenClaim.newToken(), ttl);
     }
 
     /** Forgets a delivery that was recorded but not accepted, so its retry counts as a first delivery. */
