@@ -15,6 +15,7 @@ import jakarta.resource.spi.ResourceAdapter;
 import jakarta.resource.spi.ResourceAdapterInternalException;
 import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 import java.util.concurrent.Executor;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.transaction.xa.XAResource;
 
@@ -34,26 +35,67 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
 
     @Override
     public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
+        CacheBackend started = null;
         try {
             ConfigLookup config = ConfigLookup.microProfile(getClass().getClassLoader());
             CacheSettings settings = CacheSettings.load(config);
             ImportSettings imports = ImportSettings.load(config, settings.mode(), settings.standalone().persistence());
             JCacheSettings jcacheSettings = JCacheSettings.load(config);
-            backend = CacheBackend.start(settings, imports, outputPumpThread());
-            startJCache(backend, jcacheSettings);
+            started = CacheBackend.start(settings, imports, outputPumpThread());
+            jcache = startJCache(started, jcacheSettings);
+            backend = started;
             StartFailure.record(null);
-            var info = backend.info();
-            String persistence = backend.persistence().isPresent() ? "on" : "off";
+            var info = started.info();
+            String persistence = started.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
                     + info.redisVersion() + " at " + info.host() + ":" + info.port() + "/" + info.database()
                     + (info.embedded() ? " (pid " + info.processId() + ", loopback only, password generated)" : "")
                     + ", persistence=" + persistence);
-        } catch (InvalidConfigurationException | CacheBackend.BackendStartException e) {
-            startFailure = e.getMessage();
-            StartFailure.record(e.getMessage());
-            LibraryRegistration.failed(e.getMessage());
-            LOG.severe("Compozy cache did not start: " + e.getMessage());
-            throw new ResourceAdapterInternalException(e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            // Whatever failed after the backend started: its redis-server, JE lock and threads go with it.
+            backend = null;
+            stopJCache();
+            if (started != null) {
+                closeAfterFailedStart(started, e);
+            }
+            failed(e);
+            if (e instanceof VirtualMachineError fatal) {
+                throw fatal;
+            }
+            throw new ResourceAdapterInternalException(startFailure, e);
+        }
+    }
+
+    /** Records why the start failed, where the status endpoint, readiness, sessions and messages.log find it. */
+    private void failed(final Throwable e) {
+        String reason = reason(e);
+        startFailure = "Compozy cache did not start: " + reason;
+        StartFailure.record(reason);
+        LibraryRegistration.failed(reason);
+        if (e instanceof InvalidConfigurationException || e instanceof CacheBackend.BackendStartException) {
+            LOG.severe(startFailure); // the message says it all (key, address, file), never a secret
+        } else {
+            LOG.log(Level.SEVERE, startFailure, e); // not foreseen: the stack trace is for a bug report
+        }
+    }
+
+    /** The operator's reason: the message of a foreseen failure, else what failed and the exception. */
+    private static String reason(final Throwable e) {
+        if (e instanceof InvalidConfigurationException || e instanceof CacheBackend.BackendStartException) {
+            return e.getMessage();
+        }
+        if (e instanceof JCacheStartException) {
+            return "JCache: the caches declared in " + JCacheSettings.CACHES + " could not be created: " + e.getCause();
+        }
+        return "unexpected failure: " + e;
+    }
+
+    private static void closeAfterFailedStart(final CacheBackend started, final Throwable failure) {
+        try {
+            started.close();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.log(Level.WARNING, "Closing the backend after the failed start failed too", e);
         }
     }
 
@@ -70,13 +112,18 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     }
 
     /** JCache on the shared client; the declared caches are checked here, before anything is handed out. */
-    private void startJCache(final CacheBackend started, final JCacheSettings settings) {
+    private static SharedCachingProvider startJCache(final CacheBackend started, final JCacheSettings settings) {
         SharedCachingProvider provider = new SharedCachingProvider(started.client(), settings);
-        provider.getCacheManager(); // the declared caches exist from the start
-        jcache = provider;
+        try {
+            provider.getCacheManager(); // the declared caches exist from the start
+        } catch (RuntimeException e) {
+            provider.close(); // the managers and caches created before the one that failed
+            throw new JCacheStartException(e);
+        }
         boolean library = LibraryRegistration.register(provider);
         LOG.info(() -> "JCache on the shared client: " + settings.caches().size() + " declared cache(s)"
                 + (library ? ", provider library shared (sessionCache-1.0 can use it)" : ""));
+        return provider;
     }
 
     private void stopJCache() {
@@ -148,5 +195,14 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             thread.setDaemon(true);
             thread.start();
         };
+    }
+
+    /** Creating the declared JCache caches failed on a backend that had started. */
+    private static final class JCacheStartException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        JCacheStartException(final RuntimeException cause) {
+            super(cause);
+        }
     }
 }

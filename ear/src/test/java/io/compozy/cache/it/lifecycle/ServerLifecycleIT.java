@@ -20,6 +20,9 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.MetricsText;
+import io.compozy.cache.it.support.ProcessCounts;
+import com.sleepycat.je.Environment;
+import com.sleepycat.je.EnvironmentConfig;
 import io.compozy.cache.testing.TestRedis;
 import io.compozy.cache.testing.TestTopologies;
 import jakarta.json.Json;
@@ -31,6 +34,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -128,6 +132,61 @@ class ServerLifecycleIT {
         String messages = assertStartFailure("Distributed mode: cannot connect to Redis at redis://127.0.0.1:"
                 + closedPort + "/0 (redis.addr): Unable to connect to Redis server");
         assertThat(messages).doesNotContain("not-logged-secret");
+    }
+
+    /**
+     * A declared JCache cache fails to start on a backend that has started (an expiry too long to count in
+     * milliseconds): the backend is closed again. Its redis-server exits (by the PID it logged), the snapshot
+     * store's JE environment opens in another process (this one), no thread of the adapter is left, and the
+     * failure is reported as any other.
+     */
+    @Test
+    @Order(8)
+    void aDeclaredCacheFailingAtStartLeavesNoRedisServerStoreLockOrThreadBehind() throws IOException {
+        Path dataDir = Files.createTempDirectory("compozy-failed-jcache-it");
+        // A server variable, as the test dropin it-jcache.xml declares its caches (an env var would lose to it);
+        // this file sorts after that one, and of two variables of the same name the later file's wins.
+        Path dropin = TestServer.serverDir().resolve("configDropins/overrides/it-lifecycle-jcache.xml");
+        Files.writeString(dropin, "<server>\n  <variable name=\"compozy.jcache.caches\""
+                + " value=\"forever=999999999999999h\"/>\n</server>\n");
+        try {
+            LibertyProcess.start(Map.of("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString()));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> LibertyProcess.messages().contains("Compozy cache did not start:"));
+            long jvm = LibertyProcess.jvmPid().orElseThrow();
+
+            List<Long> started = embeddedServerPids(LibertyProcess.messages());
+            assertThat(started).as("redis-server processes the start logged").isNotEmpty();
+            await("every redis-server the start ran exits: " + started).atMost(Duration.ofSeconds(30))
+                    .until(() -> started.stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive)
+                            .orElse(false)));
+            assertThat(ProcessCounts.redisDescendants(jvm)).isEmpty();
+            EnvironmentConfig writable = new EnvironmentConfig().setAllowCreate(false)
+                    .setConfigParam(EnvironmentConfig.FREE_DISK, Long.toString(64L << 20));
+            new Environment(dataDir.toFile(), writable).close(); // EnvironmentLockedException while Liberty holds it
+            await("no thread of the adapter is left").atMost(Duration.ofSeconds(30))
+                    .until(() -> adapterThreads(jvm), Map::isEmpty);
+
+            assertStartFailure("JCache: the caches declared in compozy.jcache.caches could not be created: "
+                    + "java.lang.ArithmeticException: long overflow");
+        } finally {
+            LibertyProcess.stopIfRunning(); // before the dropin goes: removing it would update the running server
+            Files.delete(dropin);
+        }
+    }
+
+    /** The pids redis-server reported at each start ({@code ... pid=1234, just started}) in messages.log. */
+    private static List<Long> embeddedServerPids(final String messages) {
+        return Pattern.compile("pid=(\\d+), just started").matcher(messages).results()
+                .map(m -> Long.parseLong(m.group(1))).distinct().toList();
+    }
+
+    /** The JVM's threads of the adapter's kinds: Redisson's, the adapter's own, JE's. */
+    private static Map<String, Long> adapterThreads(final long jvm) {
+        Map<String, Long> threads = new HashMap<>(ProcessCounts.threadNames(jvm));
+        threads.keySet().removeIf(name -> Stream.of("redisson", "compozy", "Checkpointer", "INCompressor", "Cleaner-",
+                "Evictor", "DataCorruptionV").noneMatch(name::startsWith));
+        return threads;
     }
 
     /**
