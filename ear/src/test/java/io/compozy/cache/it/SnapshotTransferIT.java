@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.it.support.AdminCredentials;
+import io.compozy.cache.it.support.CurlRequest;
 import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.TestServer;
 import io.compozy.cache.testing.EveryType;
@@ -140,6 +141,38 @@ class SnapshotTransferIT {
         assertThat(messages.statusCode()).as(messages.body()).isEqualTo(200);
         assertThat(messages.body()).contains("from the backup");
         assertThat(json(Api.get("memory/" + conversation + "/metadata")).getInt("token_count")).isEqualTo(3);
+    }
+
+    /**
+     * The documented way to take a snapshot (docs/api.md, docs/security.md), sent as curl sends it: no
+     * Content-Type and no body. It takes one, as a JSON POST does; only an explicit application/octet-stream
+     * body is an RDB upload, and another media type is refused.
+     */
+    @Test
+    void theDocumentedCurlTakesASnapshotAndOnlyAnOctetStreamBodyIsAnUpload() {
+        CurlRequest.Answer curl = CurlRequest.asAdmin("POST", "admin/snapshots");
+        if (!TestServer.mode().equals("standalone")) {
+            assertThat(curl.status()).as(curl.body()).isEqualTo(409);
+            assertThat(curl.headers().get("content-type")).isEqualTo("application/problem+json");
+            return;
+        }
+        assertThat(curl.status()).as(curl.body()).isEqualTo(201);
+        long taken = json(curl.body()).getJsonNumber("generation").longValue();
+        assertThat(generations()).contains(taken);
+
+        HttpResponse<String> withJson = Api.adminPost("admin/snapshots", "{}");
+        assertThat(withJson.statusCode()).as(withJson.body()).isEqualTo(201);
+        assertThat(json(withJson).getJsonNumber("generation").longValue()).isGreaterThan(taken);
+
+        HttpResponse<String> emptyUpload = upload(new byte[0]);
+        assertThat(emptyUpload.statusCode()).as(emptyUpload.body()).isEqualTo(400);
+        assertThat(json(emptyUpload).getString("type")).isEqualTo("urn:compozy:cache:problem:invalid-rdb");
+
+        HttpResponse<String> text = Api.send(admin("admin/snapshots").header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("a snapshot, please")));
+        assertThat(text.statusCode()).as(text.body()).isEqualTo(415);
+        assertThat(text.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(json(text).getString("detail")).contains("application/octet-stream");
     }
 
     @Test
