@@ -4,16 +4,12 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.compozy.cache.it.support.AdminCredentials;
 import io.compozy.cache.it.support.CurlRequest;
 import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.TestServer;
 import io.compozy.cache.testing.EveryType;
 import io.compozy.cache.testing.PlainRedis;
 import jakarta.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -41,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RunAsClient
 class SnapshotTransferIT {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Keys of this run: the server's data (restored at its next start) may hold an earlier run's. */
     private static final String PREFIX = "it-transfer:" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":";
 
@@ -189,24 +184,15 @@ class SnapshotTransferIT {
     }
 
     private static HttpRequest.Builder admin(final String path) {
-        return AdminCredentials.authorize(Api.request(path)).timeout(Duration.ofSeconds(120));
+        return Api.transfer(path);
     }
 
     private static HttpResponse<String> upload(final byte[] rdb) {
-        return Api.send(admin("admin/snapshots").header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(rdb)));
+        return Api.uploadRdb(rdb);
     }
 
     private static HttpResponse<byte[]> download(final long generation) {
-        try {
-            return HTTP.send(admin("admin/snapshots/" + generation + "/rdb").GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Api.downloadRdb(generation);
     }
 
     private static List<Long> generations() {

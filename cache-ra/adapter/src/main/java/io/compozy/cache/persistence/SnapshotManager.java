@@ -2,6 +2,7 @@ package io.compozy.cache.persistence;
 
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.PersistenceStatus;
+import io.compozy.cache.api.SnapshotFailedException;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.PersistenceSettings;
@@ -344,7 +345,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public Optional<SnapshotInfo> snapshot() {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping; it takes its final snapshot itself");
+            throw new SnapshotFailedException("The Compozy cache is stopping; it takes its final snapshot itself",
+                    false, null);
         }
         if (!running.compareAndSet(false, true)) {
             long count = skipped.incrementAndGet();
@@ -362,7 +364,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             });
         } catch (RejectedExecutionException e) {
             running.set(false);
-            throw new IllegalStateException("The Compozy cache has stopped", e);
+            throw new SnapshotFailedException("The Compozy cache has stopped", false, e);
         }
         return Optional.of(await(future));
     }
@@ -422,7 +424,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     public SnapshotInfo generation(final long generation) {
         StoredGeneration stored = find(generation);
         if (stored.encrypted() && !store.opens(stored)) {
-            throw new IllegalStateException(new WrongKeyException(generation, store.encrypting()).getMessage());
+            throw new SnapshotFailedException(new WrongKeyException(generation, store.encrypting()).getMessage(), false,
+                    null);
         }
         return stored.toInfo();
     }
@@ -439,15 +442,35 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public SnapshotInfo storeRdb(final InputStream rdb) throws IOException {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping");
+            throw new SnapshotFailedException("The Compozy cache is stopping; the upload was not stored", false, null);
         }
         long start = System.nanoTime();
-        Path upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
-                PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        Path upload;
+        try {
+            upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
+                    PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        } catch (IOException e) {
+            throw cannotWrite(e);
+        }
         try {
             receive(rdb, upload);
-            RdbFile.Summary summary = RdbFile.inspect(upload);
-            SnapshotInfo info = awaitWork(submit(() -> {
+            RdbFile.Summary summary;
+            try {
+                summary = RdbFile.inspect(upload);
+            } catch (IOException e) {
+                throw failure("The upload was received but could not be read back from its file in "
+                        + store.dataDir() + "; nothing was stored", e, false);
+            }
+            return store(upload, summary, start);
+        } finally {
+            Files.deleteIfExists(upload);
+        }
+    }
+
+    /** Stores a received and checked upload as a generation, on the snapshot thread like a snapshot. */
+    private SnapshotInfo store(final Path upload, final RdbFile.Summary summary, final long start) {
+        try {
+            return awaitWork(submit(() -> {
                 StoredGeneration generation = store.write(upload, Instant.now(), summary.keys(), summary.redisVersion(),
                         start);
                 store.verify(generation);
@@ -457,15 +480,14 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                         + summary.redisVersion() + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
                 return generation.toInfo();
             }));
-            return info;
-        } finally {
-            Files.deleteIfExists(upload);
+        } catch (RuntimeException e) {
+            throw failure("The uploaded file is a valid RDB file but was not stored", e, false);
         }
     }
 
     /**
      * Copies the upload into {@code file}. A failure to read the body is the upload breaking off (an
-     * IOException, the caller's 400); a failure to write is this server's disk (an IllegalStateException
+     * IOException, the caller's 400); a failure to write is this server's disk (a SnapshotFailedException
      * naming {@code data_dir}, the caller's 500): the sender must not be told its file was at fault.
      */
     private void receive(final InputStream body, final Path file) throws IOException {
@@ -488,10 +510,26 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         }
     }
 
-    private IllegalStateException cannotWrite(final IOException e) {
-        return new IllegalStateException("Cannot write the upload into " + store.dataDir() + " ("
-                + PersistenceSettings.DATA_DIR + "): " + e.getMessage() + ". Nothing was stored; free disk space"
-                + " there and send it again", e);
+    private SnapshotFailedException cannotWrite(final IOException e) {
+        return new SnapshotFailedException("Cannot write the upload into " + store.dataDir() + " ("
+                + PersistenceSettings.DATA_DIR + "): " + e.getMessage() + ". Nothing was stored and the live data"
+                + " did not change; free disk space there and send it again", false, e);
+    }
+
+    /**
+     * A failure of this server's persistence as the caller gets it: what was not done, the cause (which names
+     * {@code data_dir} when the disk is at fault; if it does not, the directory is added), and whether the
+     * live data changed. Causes that already are one pass through.
+     */
+    private SnapshotFailedException failure(final String what, final Throwable cause, final boolean liveDataChanged) {
+        if (cause instanceof SnapshotFailedException already) {
+            return already;
+        }
+        String why = String.valueOf(cause.getMessage());
+        String where = why.contains(PersistenceSettings.DATA_DIR) ? ""
+                : " [" + PersistenceSettings.DATA_DIR + "=" + store.dataDir() + "]";
+        return new SnapshotFailedException(what + ": " + why + where + (liveDataChanged ? ""
+                : ". The live data did not change"), liveDataChanged, cause);
     }
 
     /**
@@ -502,11 +540,15 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public SnapshotInfo restore(final long generation) {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping");
+            throw new SnapshotFailedException("The Compozy cache is stopping; nothing was restored", false, null);
         }
         StoredGeneration chosen = find(generation);
         return awaitWork(submit(() -> {
-            store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
+            try {
+                store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
+            } catch (IOException | RuntimeException e) {
+                throw failure("Generation " + generation + " was not restored", e, false);
+            }
             EmbeddedRedisServer old = Objects.requireNonNull(server, "the embedded server has not started");
             long start = System.nanoTime();
             stoppedOnPurpose.add(old.pid());
@@ -533,16 +575,28 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + generation + " could not be restored (" + e.getMessage() + "); starting"
                         + " the server again on the newest generation that restores");
-                restoreInto(data -> EmbeddedRedisServer.startAgain(old, standalone, pump, data));
+                try {
+                    restoreInto(data -> EmbeddedRedisServer.startAgain(old, standalone, pump, data));
+                } catch (IOException | RuntimeException fallback) {
+                    throw failure("Generation " + generation + " could not be restored (" + e.getMessage() + "), and"
+                            + " the embedded server did not start again on an earlier generation either; it is not"
+                            + " running", fallback, true);
+                }
                 replacedListener.accept(server);
-                throw new IllegalStateException("Generation " + generation + " could not be restored: "
-                        + e.getMessage() + ". The server runs again on generation "
-                        + (restored == null ? "none (empty)" : restored.generation()), e);
+                throw failure("Generation " + generation + " could not be restored; the server runs again on "
+                        + loadedFrom + " (the live data before the restore was replaced)", e, true);
             }
             restored = chosen.toInfo();
             replacedListener.accept(server);
             logRestored(chosen, server, start);
-            return take();
+            try {
+                return take();
+            } catch (IOException | RuntimeException e) {
+                throw failure("Generation " + generation + " is live now (it replaced the data before), but the"
+                        + " snapshot of it failed, so it is not yet the newest stored generation; take a snapshot once"
+                        + " there is room (with " + PersistenceSettings.AOF + "=off a restart before then comes back"
+                        + " to the newest stored generation)", e, true);
+            }
         }));
     }
 
@@ -587,7 +641,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         try {
             return worker.submit(work);
         } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("The Compozy cache has stopped", e);
+            throw new SnapshotFailedException("The Compozy cache has stopped", false, e);
         }
     }
 
@@ -674,15 +728,14 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     }
 
     /** Waits for the snapshot thread; an interrupt stops the waiting, never the work. */
-    private static <T> T await(final Future<T> future) {
+    private <T> T await(final Future<T> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting; the snapshot work continues in the background");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw new IllegalStateException("Snapshot failed: " + cause.getMessage(), cause);
+            throw failure("Snapshot failed", e.getCause(), false);
         }
     }
 }

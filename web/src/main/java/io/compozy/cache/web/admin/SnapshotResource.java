@@ -70,14 +70,7 @@ public class SnapshotResource {
     }
 
     private Response take() {
-        Persistence persistence = SnapshotTransferResource.persistence(cache, administration);
-        Optional<SnapshotInfo> taken;
-        try {
-            taken = persistence.snapshot();
-        } catch (IllegalStateException e) {
-            throw new ApiProblem(Response.Status.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot failed",
-                    e.getMessage());
-        }
+        Optional<SnapshotInfo> taken = SnapshotTransferResource.persistence(cache, administration).snapshot();
         SnapshotInfo info = taken.orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT, "snapshot-running",
                 "A snapshot is already running",
                 "A snapshot is already running; this request was skipped. Try again when it has finished."));
@@ -88,6 +81,8 @@ public class SnapshotResource {
      * Stores an RDB file sent as the body (streamed to disk, never held in memory) as a new generation, once
      * all of it has been read and checked; 400 (problem+json) naming what is wrong, and nothing stored,
      * otherwise. The live data changes only with {@code POST /api/admin/snapshots/{generation}/restore}.
+     * This server's failures (its data_dir disk) are the adapter's SnapshotFailedException, answered 500 by
+     * ProblemMapper.
      */
     private Response upload(final InputStream rdb) {
         Persistence persistence = SnapshotTransferResource.persistence(cache, administration);
@@ -100,9 +95,6 @@ public class SnapshotResource {
         } catch (IOException e) {
             throw new ApiProblem(Response.Status.BAD_REQUEST, "upload-incomplete", "Upload incomplete",
                     "The upload broke off before its end (" + e.getMessage() + "); nothing was stored");
-        } catch (IllegalStateException e) {
-            throw new ApiProblem(Response.Status.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot operation failed",
-                    e.getMessage());
         }
         return Response.status(Response.Status.CREATED)
                 .location(URI.create("admin/snapshots/" + stored.generation() + "/rdb"))

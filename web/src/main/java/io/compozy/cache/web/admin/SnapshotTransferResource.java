@@ -92,15 +92,15 @@ public class SnapshotTransferResource {
                         + " redis.standalone.persistence.enabled=true; an external Redis persists itself."));
     }
 
-    /** Runs the call; an unknown generation is a 404, a failure (its message is written for callers) a 500. */
+    /**
+     * Runs the call; an unknown generation is a 404. The adapter's own failures (SnapshotFailedException, which
+     * says whether the live data changed) are ProblemMapper's 500 snapshot-failed.
+     */
     private static <T> T known(final java.util.function.Supplier<T> call) {
         try {
             return call.get();
         } catch (NoSuchElementException e) {
             throw new ApiProblem(Response.Status.NOT_FOUND, "generation-not-found", "Generation not found",
-                    e.getMessage());
-        } catch (IllegalStateException e) {
-            throw new ApiProblem(Response.Status.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot operation failed",
                     e.getMessage());
         }
     }
