@@ -4,15 +4,12 @@ import static io.compozy.cache.it.support.Api.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.compozy.cache.it.support.AdminCredentials;
+import io.compozy.cache.it.support.CurlRequest;
 import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.TestServer;
 import io.compozy.cache.testing.EveryType;
 import io.compozy.cache.testing.PlainRedis;
 import jakarta.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -40,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RunAsClient
 class SnapshotTransferIT {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Keys of this run: the server's data (restored at its next start) may hold an earlier run's. */
     private static final String PREFIX = "it-transfer:" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":";
 
@@ -142,6 +138,38 @@ class SnapshotTransferIT {
         assertThat(json(Api.get("memory/" + conversation + "/metadata")).getInt("token_count")).isEqualTo(3);
     }
 
+    /**
+     * The documented way to take a snapshot (docs/api.md, docs/security.md), sent as curl sends it: no
+     * Content-Type and no body. It takes one, as a JSON POST does; only an explicit application/octet-stream
+     * body is an RDB upload, and another media type is refused.
+     */
+    @Test
+    void theDocumentedCurlTakesASnapshotAndOnlyAnOctetStreamBodyIsAnUpload() {
+        CurlRequest.Answer curl = CurlRequest.asAdmin("POST", "admin/snapshots");
+        if (!TestServer.mode().equals("standalone")) {
+            assertThat(curl.status()).as(curl.body()).isEqualTo(409);
+            assertThat(curl.headers().get("content-type")).isEqualTo("application/problem+json");
+            return;
+        }
+        assertThat(curl.status()).as(curl.body()).isEqualTo(201);
+        long taken = json(curl.body()).getJsonNumber("generation").longValue();
+        assertThat(generations()).contains(taken);
+
+        HttpResponse<String> withJson = Api.adminPost("admin/snapshots", "{}");
+        assertThat(withJson.statusCode()).as(withJson.body()).isEqualTo(201);
+        assertThat(json(withJson).getJsonNumber("generation").longValue()).isGreaterThan(taken);
+
+        HttpResponse<String> emptyUpload = upload(new byte[0]);
+        assertThat(emptyUpload.statusCode()).as(emptyUpload.body()).isEqualTo(400);
+        assertThat(json(emptyUpload).getString("type")).isEqualTo("urn:compozy:cache:problem:invalid-rdb");
+
+        HttpResponse<String> text = Api.send(admin("admin/snapshots").header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("a snapshot, please")));
+        assertThat(text.statusCode()).as(text.body()).isEqualTo(415);
+        assertThat(text.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(json(text).getString("detail")).contains("application/octet-stream");
+    }
+
     @Test
     void anUnknownGenerationIsA404AndAnonymousCallersAreRefused() {
         if (!TestServer.mode().equals("standalone")) {
@@ -156,24 +184,15 @@ class SnapshotTransferIT {
     }
 
     private static HttpRequest.Builder admin(final String path) {
-        return AdminCredentials.authorize(Api.request(path)).timeout(Duration.ofSeconds(120));
+        return Api.transfer(path);
     }
 
     private static HttpResponse<String> upload(final byte[] rdb) {
-        return Api.send(admin("admin/snapshots").header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(rdb)));
+        return Api.uploadRdb(rdb);
     }
 
     private static HttpResponse<byte[]> download(final long generation) {
-        try {
-            return HTTP.send(admin("admin/snapshots/" + generation + "/rdb").GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Api.downloadRdb(generation);
     }
 
     private static List<Long> generations() {

@@ -71,6 +71,10 @@ public final class RedissonConfigs {
         Config config = new Config();
         // Strings on the wire: any application, in any language, can read what the stores write.
         config.setCodec(StringCodec.INSTANCE);
+        // No Redisson object references (an RObject stored as another's value): nothing here stores one, and
+        // the check for them keeps every value class in a static cache of Redisson's, with its class loader,
+        // long after the application that wrote it is gone (docs/jcache.md).
+        config.setReferenceEnabled(false);
         // Redisson's defaults (32 I/O threads, 16 listener threads) are sized for big hosts; one I/O
         // thread per core measured up to 2x the throughput on 2 cores (docs/performance.md).
         int cores = Runtime.getRuntime().availableProcessors();

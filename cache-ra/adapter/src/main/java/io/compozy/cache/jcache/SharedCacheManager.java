@@ -17,7 +17,10 @@ import javax.cache.expiry.ExpiryPolicy;
 import javax.cache.expiry.ModifiedExpiryPolicy;
 import javax.cache.expiry.TouchedExpiryPolicy;
 import javax.cache.spi.CachingProvider;
+import org.redisson.client.codec.ByteArrayCodec;
 import org.redisson.client.codec.Codec;
+import org.redisson.client.protocol.Decoder;
+import org.redisson.client.protocol.Encoder;
 import org.redisson.codec.SerializationCodec;
 import org.redisson.jcache.configuration.RedissonConfiguration;
 
@@ -135,12 +138,15 @@ final class SharedCacheManager implements CacheManager {
         return redisson.getProperties();
     }
 
+    /** Closes Redisson's manager, which tells the provider to forget this one. */
     @Override
     public void close() {
-        if (!redisson.isClosed()) {
-            redisson.close();
-            provider.forget(this);
-        }
+        redisson.close();
+    }
+
+    /** The URI of Redisson's manager underneath, one per manager. */
+    URI internalUri() {
+        return redisson.getURI();
     }
 
     @Override
@@ -149,14 +155,37 @@ final class SharedCacheManager implements CacheManager {
     }
 
     /**
-     * Java serialization read back with the manager's class loader, on every thread: Redisson replaces a
-     * codec by a copy for the calling thread's context class loader when the codec has a
-     * {@code (ClassLoader, itsOwnClass)} constructor; this one has none, so listeners running on
+     * Java serialization read back with the manager's class loader, on every thread, so listeners running on
      * Redisson's threads still get the application's classes.
+     *
+     * <p>A {@link ByteArrayCodec} only by type: Redisson's command executor keeps every other codec in a static
+     * map under the calling thread's context class loader (to swap in a copy for that loader when the codec
+     * has a {@code (ClassLoader, itsOwnClass)} constructor), and entries leave it only when 100 other loaders
+     * push them out. A cached codec of this manager would keep the application's class loader, after the
+     * manager closed and the application went. Redisson passes the codecs it lists as plain (byte arrays,
+     * strings) straight through, without that map.
      */
-    static final class ManagerCodec extends SerializationCodec {
+    static final class ManagerCodec extends ByteArrayCodec {
+
+        private final SerializationCodec serialization;
+
         ManagerCodec(final ClassLoader classLoader) {
-            super(classLoader);
+            this.serialization = new SerializationCodec(classLoader);
+        }
+
+        @Override
+        public Decoder<Object> getValueDecoder() {
+            return serialization.getValueDecoder();
+        }
+
+        @Override
+        public Encoder getValueEncoder() {
+            return serialization.getValueEncoder();
+        }
+
+        @Override
+        public ClassLoader getClassLoader() {
+            return serialization.getClassLoader();
         }
     }
 

@@ -2,7 +2,6 @@ package io.compozy.cache.jcache;
 
 import io.compozy.cache.config.JCacheSettings;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +19,10 @@ import org.redisson.jcache.JCachingProvider;
 /**
  * The JCache provider of a started adapter: every {@link CacheManager} it hands out keeps its caches in
  * the adapter's Redis through the adapter's one client (Redisson's JCache over that client, never a
- * client of its own). One manager per (class loader, URI), as JSR-107 asks; entries are Java-serialized
- * and read back with the manager's class loader, so an application's own classes come back as themselves.
+ * client of its own). One manager per (URI, class loader) until it is closed, then a new one, as JSR-107
+ * asks; a closed manager is forgotten however it was closed, so its class loader is not kept. Entries are
+ * Java-serialized and read back with the manager's class loader, so an application's own classes come
+ * back as themselves.
  */
 public final class SharedCachingProvider implements CachingProvider {
 
@@ -32,10 +33,24 @@ public final class SharedCachingProvider implements CachingProvider {
 
     private final Redisson client;
     private final JCacheSettings settings;
-    /** Redisson's provider, private to this one: it builds the managers our managers wrap. */
-    private final JCachingProvider redisson = new JCachingProvider();
-    private final Map<ClassLoader, Map<URI, SharedCacheManager>> managers = new HashMap<>();
+    /**
+     * Redisson's provider, private to this one: it builds the managers ours wrap. Every close of one of them
+     * ends here (also {@code cache.getCacheManager().close()}, which reaches Redisson's manager directly),
+     * so this is where ours are forgotten.
+     */
+    private final JCachingProvider redisson = new JCachingProvider() {
+        @Override
+        public void close(final URI internal, final ClassLoader classLoader) {
+            super.close(internal, classLoader);
+            forget(internal);
+        }
+    };
+    private final Map<ManagerKey, SharedCacheManager> open = new HashMap<>();
     private final AtomicLong sequence = new AtomicLong();
+
+    /** What JSR-107 keys a manager by: its URI and its class loader (by identity). */
+    private record ManagerKey(URI uri, ClassLoader classLoader) {
+    }
 
     /**
      * @param client the adapter's client itself (Redisson's JCache needs the concrete {@code Redisson})
@@ -49,18 +64,22 @@ public final class SharedCachingProvider implements CachingProvider {
     @Override
     public synchronized CacheManager getCacheManager(final URI uri, final ClassLoader classLoader,
                                                      final Properties properties) {
-        URI key = uri == null ? DEFAULT_URI : uri;
-        ClassLoader loader = classLoader == null ? getDefaultClassLoader() : classLoader;
-        Map<URI, SharedCacheManager> byUri = managers.computeIfAbsent(loader, l -> new HashMap<>());
-        SharedCacheManager manager = byUri.get(key);
-        if (manager == null || manager.isClosed()) {
+        ManagerKey key = new ManagerKey(uri == null ? DEFAULT_URI : uri,
+                classLoader == null ? getDefaultClassLoader() : classLoader);
+        SharedCacheManager manager = open.get(key);
+        if (manager == null) {
             // A URI of its own per manager keeps each manager's statistics beans apart in JMX.
-            URI internal = URI.create(MBEAN_MANAGER_PREFIX + "-" + sequence.incrementAndGet() + ":" + key);
-            CacheManager inner = redisson.getCacheManager(internal, loader,
+            URI internal = URI.create(MBEAN_MANAGER_PREFIX + "-" + sequence.incrementAndGet() + ":" + key.uri());
+            CacheManager inner = redisson.getCacheManager(internal, key.classLoader(),
                     properties == null ? getDefaultProperties() : properties);
-            manager = new SharedCacheManager(this, key, loader, inner);
-            byUri.put(key, manager);
-            manager.createDeclaredCaches(settings);
+            manager = new SharedCacheManager(this, key.uri(), key.classLoader(), inner);
+            try {
+                manager.createDeclaredCaches(settings);
+            } catch (RuntimeException e) {
+                inner.close(); // not handed out: the next call tries again
+                throw e;
+            }
+            open.put(key, manager);
         }
         return manager;
     }
@@ -126,25 +145,16 @@ public final class SharedCachingProvider implements CachingProvider {
         return false;
     }
 
-    /** Called by a manager that closed. */
-    synchronized void forget(final SharedCacheManager manager) {
-        Map<URI, SharedCacheManager> byUri = managers.get(manager.getClassLoader());
-        if (byUri != null && byUri.get(manager.getURI()) == manager) {
-            byUri.remove(manager.getURI());
-            if (byUri.isEmpty()) {
-                managers.remove(manager.getClassLoader());
-            }
-        }
+    /** The manager whose Redisson manager (of URI {@code internal}) closed: a later call makes a new one. */
+    private synchronized void forget(final URI internal) {
+        open.values().removeIf(manager -> manager.internalUri().equals(internal));
     }
 
     private synchronized List<SharedCacheManager> snapshot(final ClassLoader loader, final URI uri) {
-        List<SharedCacheManager> found = new ArrayList<>();
-        managers.forEach((l, byUri) -> byUri.forEach((u, manager) -> {
-            if ((loader == null || l == loader) && (uri == null || u.equals(uri))) {
-                found.add(manager);
-            }
-        }));
-        return found;
+        return open.entrySet().stream()
+                .filter(entry -> (loader == null || entry.getKey().classLoader() == loader)
+                        && (uri == null || entry.getKey().uri().equals(uri)))
+                .map(Map.Entry::getValue).toList();
     }
 
     Redisson client() {

@@ -1,6 +1,7 @@
 package io.compozy.cache.persistence;
 
 import io.compozy.cache.api.Persistence;
+import io.compozy.cache.api.SnapshotFailedException;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
@@ -45,7 +46,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     private static final int RESTART_ATTEMPTS = 5;
     private static final long RESTART_BACKOFF_MS = 1_000;
     private static final long STOP_WAIT_MINUTES = 10;
-    /** The data that was live before a restore (AOF off), in {@code data_dir} until the restore is done. */
+    /** The data that was live before a restore (AOF off), in the work directory until the restore is done. */
     static final String LIVE_BEFORE_RESTORE = "live-before-restore.rdb";
 
     private final CacheSettings.Standalone standalone;
@@ -76,6 +77,14 @@ public final class EmbeddedServerOwner implements AutoCloseable {
                                      final StartSources sources, final Optional<StartSources.ImportSource> importSource,
                                      final StartSources.FirstSnapshot firstSnapshot) throws IOException {
         EmbeddedServerOwner owner = new EmbeddedServerOwner(standalone, pump, Optional.of(sources));
+        Path liveBefore = standalone.workDir().resolve(LIVE_BEFORE_RESTORE);
+        if (Files.exists(liveBefore)) {
+            // Never deleted here: it may hold writes newer than every generation.
+            LOG.warning("A restore was interrupted (the server stopped during it): " + liveBefore + " holds the data"
+                    + " that was live before it. This start does not load it; to get it back, upload it"
+                    + " (POST /api/admin/snapshots with Content-Type: application/octet-stream) and restore that"
+                    + " generation, then delete the file");
+        }
         try {
             owner.server = owner.exclusively(() -> sources.start(owner.launcher(Optional.empty()), importSource,
                     firstSnapshot));
@@ -141,17 +150,17 @@ public final class EmbeddedServerOwner implements AutoCloseable {
      * If that fails, the server starts again on the data that was live before; if even that fails, it is
      * restarted as after a crash.
      *
-     * @throws IllegalStateException naming what failed and what runs now
+     * @throws SnapshotFailedException naming what failed, what runs now and whether that is the live data of before
      */
-    void restore(final StoredGeneration chosen, final Path dataDir,
-                 final Optional<Persistence.BeforeServing> beforeServing) throws IOException {
+    void restore(final StoredGeneration chosen, final Optional<Persistence.BeforeServing> beforeServing)
+            throws IOException {
         StartSources start = sources.orElseThrow();
         EmbeddedRedisServer old = current();
         Optional<Path> liveBefore = Optional.empty();
         if (!standalone.persistence().appendOnly()) {
             // Without an AOF, what is live exists only in memory: save it, or a failed restore would lose it.
             BgsaveCapture.run(old);
-            Path saved = dataDir.resolve(LIVE_BEFORE_RESTORE);
+            Path saved = standalone.workDir().resolve(LIVE_BEFORE_RESTORE);
             Files.move(old.rdbFile(), saved, StandardCopyOption.REPLACE_EXISTING);
             liveBefore = Optional.of(saved);
         }
@@ -164,10 +173,14 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + chosen.generation() + " could not be restored (" + e.getMessage()
                         + "); starting the server again on the data that was live before the restore");
-                comeBack(old, liveBefore, e);
-                throw new IllegalStateException("Generation " + chosen.generation() + " could not be restored: "
-                        + e.getMessage() + ". The server runs again on the data that was live before the restore"
-                        + " (" + start.loadedFrom() + "); nothing was lost", e);
+                if (comeBack(old, liveBefore)) {
+                    throw new SnapshotFailedException("Generation " + chosen.generation() + " could not be restored: "
+                            + e.getMessage() + ". The server runs again on the data that was live before the restore"
+                            + " (" + start.loadedFrom() + "); the live data did not change", false, e);
+                }
+                throw new SnapshotFailedException("Generation " + chosen.generation() + " could not be restored ("
+                        + e.getMessage() + "), and the server did not start again on the data that was live before"
+                        + " either: it is being restarted as after a crash (see messages.log)", true, e);
             }
             watchIfSupervised(server);
         } finally {
@@ -208,18 +221,23 @@ public final class EmbeddedServerOwner implements AutoCloseable {
         }
     }
 
-    /** After a failed restore: the data that was live before, else a restart as after a crash. */
-    private void comeBack(final EmbeddedRedisServer old, final Optional<Path> liveBefore, final Exception why) {
+    /**
+     * After a failed restore: starts on the data that was live before and says true; when that fails too,
+     * queues a restart as after a crash and says false.
+     */
+    private boolean comeBack(final EmbeddedRedisServer old, final Optional<Path> liveBefore) {
         StartSources start = sources.orElseThrow();
         try {
             server = liveBefore.isPresent()
                     ? start.startOnLiveData(liveBefore.get(), launcher(Optional.of(old)))
                     : start.start(launcher(Optional.of(old)), Optional.empty(), ignored -> { });
             watchIfSupervised(server);
+            return true;
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, "The server could not start again on the data that was live before the restore: "
                     + e.getMessage() + "; restarting it as after a crash", e);
             thread.execute(() -> restart(old));
+            return false;
         }
     }
 

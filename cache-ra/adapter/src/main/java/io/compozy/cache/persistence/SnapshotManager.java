@@ -2,6 +2,7 @@ package io.compozy.cache.persistence;
 
 import io.compozy.cache.api.Persistence;
 import io.compozy.cache.api.PersistenceStatus;
+import io.compozy.cache.api.SnapshotFailedException;
 import io.compozy.cache.api.SnapshotInfo;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.PersistenceSettings;
@@ -94,13 +95,6 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Could not remove unfinished uploads in " + dataDir, e);
         }
-        Path liveBefore = dataDir.resolve(EmbeddedServerOwner.LIVE_BEFORE_RESTORE);
-        if (Files.exists(liveBefore)) {
-            // Never deleted here: it may hold writes newer than every generation.
-            LOG.warning("A restore was interrupted (the server stopped during it): " + liveBefore + " holds the data"
-                    + " that was live before it. This start does not load it; to get it back, upload it"
-                    + " (POST /api/admin/snapshots/rdb) and restore that generation, then delete the file");
-        }
     }
 
     /**
@@ -143,7 +137,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public Optional<SnapshotInfo> snapshot() {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping; it takes its final snapshot itself");
+            throw new SnapshotFailedException("The Compozy cache is stopping; it takes its final snapshot itself",
+                    false, null);
         }
         if (!running.compareAndSet(false, true)) {
             long count = skipped.incrementAndGet();
@@ -219,7 +214,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     public SnapshotInfo generation(final long generation) {
         StoredGeneration stored = find(generation);
         if (stored.encrypted() && !store.opens(stored)) {
-            throw new IllegalStateException(new WrongKeyException(generation, store.encrypting()).getMessage());
+            throw new SnapshotFailedException(new WrongKeyException(generation, store.encrypting()).getMessage(), false,
+                    null);
         }
         return stored.toInfo();
     }
@@ -236,15 +232,35 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     @Override
     public SnapshotInfo storeRdb(final InputStream rdb) throws IOException {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping");
+            throw new SnapshotFailedException("The Compozy cache is stopping; the upload was not stored", false, null);
         }
         long start = System.nanoTime();
-        Path upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
-                PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        Path upload;
+        try {
+            upload = Files.createTempFile(store.dataDir(), UPLOAD_PREFIX, ".rdb",
+                    PosixFilePermissions.asFileAttribute(PrivateDirectory.FILE));
+        } catch (IOException e) {
+            throw cannotWrite(e);
+        }
         try {
             receive(rdb, upload);
-            RdbFile.Summary summary = RdbFile.inspect(upload);
-            SnapshotInfo info = awaitWork(() -> {
+            RdbFile.Summary summary;
+            try {
+                summary = RdbFile.inspect(upload);
+            } catch (IOException e) {
+                throw failure("The upload was received but could not be read back from its file in "
+                        + store.dataDir() + "; nothing was stored", e, false);
+            }
+            return store(upload, summary, start);
+        } finally {
+            Files.deleteIfExists(upload);
+        }
+    }
+
+    /** Stores a received and checked upload as a generation, on the owner's thread like a snapshot. */
+    private SnapshotInfo store(final Path upload, final RdbFile.Summary summary, final long start) {
+        try {
+            return awaitWork(() -> {
                 StoredGeneration generation = store.write(upload, Instant.now(), summary.keys(), summary.redisVersion(),
                         start);
                 store.verify(generation);
@@ -254,9 +270,8 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
                         + summary.redisVersion() + (deleted.isEmpty() ? "" : " (deleted generations " + deleted + ")"));
                 return generation.toInfo();
             });
-            return info;
-        } finally {
-            Files.deleteIfExists(upload);
+        } catch (RuntimeException e) {
+            throw failure("The uploaded file is a valid RDB file but was not stored", e, false);
         }
     }
 
@@ -285,10 +300,26 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         }
     }
 
-    private IllegalStateException cannotWrite(final IOException e) {
-        return new IllegalStateException("Cannot write the upload into " + store.dataDir() + " ("
-                + PersistenceSettings.DATA_DIR + "): " + e.getMessage() + ". Nothing was stored; free disk space"
-                + " there and send it again", e);
+    private SnapshotFailedException cannotWrite(final IOException e) {
+        return new SnapshotFailedException("Cannot write the upload into " + store.dataDir() + " ("
+                + PersistenceSettings.DATA_DIR + "): " + e.getMessage() + ". Nothing was stored and the live data"
+                + " did not change; free disk space there and send it again", false, e);
+    }
+
+    /**
+     * A failure of this server's persistence as the caller gets it: what was not done, the cause (which names
+     * {@code data_dir} when the disk is at fault; if it does not, the directory is added), and whether the
+     * live data changed. Causes that already are one pass through.
+     */
+    private SnapshotFailedException failure(final String what, final Throwable cause, final boolean liveDataChanged) {
+        if (cause instanceof SnapshotFailedException already) {
+            return already;
+        }
+        String why = String.valueOf(cause.getMessage());
+        String where = why.contains(PersistenceSettings.DATA_DIR) ? ""
+                : " [" + PersistenceSettings.DATA_DIR + "=" + store.dataDir() + "]";
+        return new SnapshotFailedException(what + ": " + why + where + (liveDataChanged ? ""
+                : ". The live data did not change"), liveDataChanged, cause);
     }
 
     /**
@@ -309,13 +340,30 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
 
     private SnapshotInfo restore(final long generation, final Optional<BeforeServing> beforeServing) {
         if (stopping.get()) {
-            throw new IllegalStateException("The Compozy cache is stopping");
+            throw new SnapshotFailedException("The Compozy cache is stopping; nothing was restored", false, null);
         }
         StoredGeneration chosen = find(generation);
         return awaitWork(() -> {
-            store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
-            owner().restore(chosen, store.dataDir(), beforeServing);
-            return take(owner().current());
+            try {
+                store.verify(chosen); // a corrupt generation or a wrong key fails here, before anything stops
+            } catch (IOException | RuntimeException e) {
+                throw failure("Generation " + generation + " was not restored", e, false);
+            }
+            try {
+                owner().restore(chosen, beforeServing);
+            } catch (IOException | RuntimeException e) {
+                // A SnapshotFailedException says what runs now; anything else failed before the server stopped.
+                throw failure("Generation " + generation + " was not restored: the live data could not be saved"
+                        + " before the restore", e, false);
+            }
+            try {
+                return take(owner().current());
+            } catch (IOException | RuntimeException e) {
+                throw failure("Generation " + generation + " is live now (it replaced the data before), but the"
+                        + " snapshot of it failed, so it is not yet the newest stored generation; take a snapshot once"
+                        + " there is room (with " + PersistenceSettings.AOF + "=off a restart before then comes back"
+                        + " to the newest stored generation)", e, true);
+            }
         });
     }
 
@@ -334,6 +382,11 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             return owner().exclusively(work);
         } catch (IOException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof java.util.concurrent.RejectedExecutionException) {
+                throw new SnapshotFailedException("The Compozy cache has stopped", false, e);
+            }
+            throw e;
         }
     }
 
@@ -342,11 +395,13 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
         try {
             return owner().exclusively(work);
         } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalStateException refused
-                    && (e.getCause() == null || e.getCause() instanceof java.util.concurrent.RejectedExecutionException)) {
-                throw refused; // stopped, interrupted: not a snapshot failure
+            if (e.getCause() instanceof java.util.concurrent.RejectedExecutionException) {
+                throw new SnapshotFailedException("The Compozy cache has stopped", false, e);
             }
-            throw new IllegalStateException("Snapshot failed: " + e.getMessage(), e);
+            if (e instanceof IllegalStateException interrupted && e.getCause() == null) {
+                throw interrupted; // only the waiting ended: not a snapshot failure
+            }
+            throw failure("Snapshot failed", e, false);
         }
     }
 

@@ -10,6 +10,7 @@ import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.JCacheSettings;
 import io.compozy.cache.config.PersistenceSettings;
 import java.lang.management.ManagementFactory;
+import java.lang.ref.WeakReference;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.FactoryBuilder;
@@ -26,6 +28,7 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import javax.cache.spi.CachingProvider;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -161,6 +164,88 @@ class SharedCachingProviderTest {
     }
 
     /**
+     * JSR-107: one manager per (URI, class loader) until it is closed, then a new one. The same through the
+     * library facade Liberty loads (sessionCache-1.0), which hands out its own managers.
+     */
+    @Test
+    void eachProviderGivesOneManagerPerUriAndClassLoaderUntilItIsClosed() {
+        throughTheAdapterAndTheFacade(through -> {
+            ClassLoader loader = isolatedLoader();
+            CacheManager first = through.getCacheManager(URI_OF("one-per-key"), loader);
+            assertThat(through.getCacheManager(URI_OF("one-per-key"), loader)).as("%s", through).isSameAs(first);
+            assertThat(through.getCacheManager(URI_OF("one-per-key"), loader, new java.util.Properties()))
+                    .isSameAs(first);
+            assertThat(through.getCacheManager(URI_OF("other-uri"), loader)).isNotSameAs(first);
+            assertThat(through.getCacheManager(URI_OF("one-per-key"), isolatedLoader())).isNotSameAs(first);
+
+            first.close();
+            CacheManager next = through.getCacheManager(URI_OF("one-per-key"), loader);
+            assertThat(next).as("a closed manager is replaced").isNotSameAs(first);
+            assertThat(next.isClosed()).isFalse();
+            assertThat(through.getCacheManager(URI_OF("one-per-key"), loader)).isSameAs(next);
+            // Closed through one of its caches (Redisson's own manager, in the adapter's provider): the same.
+            next.getCache("products").getCacheManager().close();
+            assertThat(next.isClosed()).isTrue();
+            CacheManager third = through.getCacheManager(URI_OF("one-per-key"), loader);
+            assertThat(third).isNotSameAs(next);
+            assertThat(third.isClosed()).isFalse();
+            through.close(loader);
+            assertThat(third.isClosed()).isTrue();
+        });
+    }
+
+    /**
+     * A closed manager is forgotten, and so is its class loader: an application that closes its manager and
+     * is then undeployed leaves nothing of itself in the adapter (its classes can be unloaded).
+     */
+    @Test
+    void aClosedManagerIsForgottenWithItsClassLoader() {
+        throughTheAdapterAndTheFacade(through -> {
+            for (boolean throughACache : List.of(false, true)) {
+                WeakReference<ClassLoader> loader = usedAndClosed(through, throughACache);
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .alias("the class loader of a manager of " + through + " closed"
+                                + (throughACache ? " through its cache" : "") + " is collected")
+                        .until(() -> {
+                            System.gc();
+                            return loader.get() == null;
+                        });
+            }
+        });
+    }
+
+    /** Runs {@code check} on the adapter's provider, then on the library facade in front of it. */
+    private static void throughTheAdapterAndTheFacade(
+            final Consumer<CachingProvider> check) {
+        io.compozy.cache.provider.SharedProvider.register(provider);
+        CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        try {
+            check.accept(provider);
+            check.accept(facade);
+        } finally {
+            facade.close();
+            io.compozy.cache.provider.SharedProvider.unregister(provider);
+        }
+    }
+
+    /** An application's manager that wrote and read one of its own objects, then closed, itself or through its cache. */
+    private static WeakReference<ClassLoader> usedAndClosed(final CachingProvider through,
+                                                                          final boolean throughACache) {
+        ClassLoader loader = isolatedLoader();
+        CacheManager manager = through.getCacheManager(URI_OF("forgotten"), loader);
+        Cache<Object, Object> products = manager.getCache("products");
+        try {
+            products.put("forgotten", loader.loadClass(Greeting.class.getName()).getConstructor(String.class)
+                    .newInstance("bye"));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        assertThat(products.get("forgotten").getClass().getClassLoader()).isSameAs(loader);
+        (throughACache ? products.getCacheManager() : manager).close();
+        return new WeakReference<>(loader);
+    }
+
+    /**
      * Liberty's session store through the library facade: after the adapter restarts (a new provider on
      * the client), the cache Liberty holds reaches the new one, with the same entries.
      */
@@ -168,7 +253,7 @@ class SharedCachingProviderTest {
     void theLibraryFacadeFollowsTheAdapterAcrossARestart() {
         SharedCachingProvider before = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
         io.compozy.cache.provider.SharedProvider.register(before);
-        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
         CacheManager liberty = facade.getCacheManager(null, null, new java.util.Properties());
         Cache<String, byte[]> sessions = liberty.createCache("facade-sessions",
                 new MutableConfiguration<String, byte[]>().setTypes(String.class, byte[].class));
@@ -197,7 +282,7 @@ class SharedCachingProviderTest {
     void onceTheAdapterHasStoppedTheFacadeFailsAtOnceInsteadOfWaitingForIt() {
         SharedCachingProvider running = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
         io.compozy.cache.provider.SharedProvider.register(running);
-        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
         CacheManager liberty = facade.getCacheManager(null, null, new java.util.Properties());
         Cache<String, byte[]> sessions = liberty.createCache("facade-stop",
                 new MutableConfiguration<String, byte[]>().setTypes(String.class, byte[].class));
@@ -218,7 +303,7 @@ class SharedCachingProviderTest {
     @Test
     void whenTheAdapterDidNotStartTheFacadeFailsAtOnceWithTheReason() {
         io.compozy.cache.provider.SharedProvider.failed("Invalid configuration 'redis.addr': not a Redis address");
-        javax.cache.spi.CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
+        CachingProvider facade = new io.compozy.cache.provider.CompozyCachingProvider();
         long begin = System.nanoTime();
         org.assertj.core.api.Assertions.assertThatThrownBy(
                 () -> facade.getCacheManager(null, null, new java.util.Properties()))

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.compozy.cache.config.CacheSettings;
-import io.compozy.cache.config.PersistenceSettings;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.compozy.cache.api.SnapshotFailedException;
+import io.compozy.cache.api.SnapshotInfo;
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.assertj.core.api.AbstractThrowableAssert;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,22 +108,115 @@ class SnapshotDiskFullTest {
     /** An upload that meets a full disk is this server's failure, not the sender's: nothing stored, nothing left. */
     @Test
     void anUploadThatMeetsAFullDiskSaysSoAndStoresNothing() throws Exception {
-        CacheSettings.Standalone settings = Standalone.settings(root, Map.of(PersistenceSettings.DATA_DIR,
-                mount.resolve("data").toString()));
+        CacheSettings.Standalone settings = onTheSmallDisk();
         try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
             Path filler = mount.resolve("filler");
             fill(filler, mount.toFile().getUsableSpace() - MIB);
             try (var body = Files.newInputStream(rdb(8 * MIB))) {
                 assertThatThrownBy(() -> manager.storeRdb(body))
-                        .isInstanceOf(IllegalStateException.class)
+                        .isInstanceOfSatisfying(SnapshotFailedException.class,
+                                failure -> assertThat(failure.liveDataChanged()).isFalse())
                         .hasMessageContaining("Cannot write the upload into")
+                        .hasMessageContaining(PersistenceSettings.DATA_DIR)
                         .hasMessageContaining("No space left on device")
                         .hasMessageContaining("Nothing was stored");
             }
             assertThat(manager.generations()).isEmpty();
-            try (var left = Files.list(mount.resolve("data"))) {
-                assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.endsWith(".rdb"));
+            assertNoUploadLeft();
+        }
+    }
+
+    /**
+     * A valid upload that the disk has room to receive but not to store: the store's write fails. That is this
+     * server's failure, named as such with data_dir, and neither the stored generations nor the live data change.
+     */
+    @Test
+    void anUploadTheStoreCannotWriteIsTheServersFailureNamingDataDirAndChangesNothing() throws Exception {
+        CacheSettings.Standalone settings = onTheSmallDisk();
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence());
+             EmbeddedRedisServer server = manager.startServer(settings, Standalone.PUMP);
+             ControlConnection redis = Standalone.connect(server)) {
+            writeRandomValues(redis, 8);
+            long stored = manager.snapshot().orElseThrow().generation();
+            byte[] upload = RdbUploadRestoreTest.export(manager, stored);
+            long keys = Standalone.dbsize(redis);
+            // Room for the upload's own file, not for the store's copy of it as well.
+            fill(mount.resolve("filler"), mount.toFile().getUsableSpace() - upload.length - 4 * MIB);
+
+            assertTheDiskFailed(() -> manager.storeRdb(new ByteArrayInputStream(upload)), false)
+                    .hasMessageContaining("was not stored")
+                    .hasMessageContaining("The live data did not change");
+            assertThat(manager.generations()).extracting(SnapshotInfo::generation).containsExactly(stored);
+            assertThat(Standalone.dbsize(redis)).isEqualTo(keys);
+            assertNoUploadLeft();
+        }
+    }
+
+    /**
+     * A restore whose server starts on the generation, but whose snapshot of the restored data meets a full
+     * disk: the live data has changed (it is the generation now), and the failure says so.
+     */
+    @Test
+    void aRestoreWhoseSnapshotMeetsAFullDiskSaysTheLiveDataChanged() throws Exception {
+        CacheSettings.Standalone settings = onTheSmallDisk();
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
+            long generation;
+            try (ControlConnection redis = Standalone.connect(first)) {
+                writeRandomValues(redis, 8); // the snapshot of the restored data needs more than the disk has left
+                Standalone.call(redis, "SET", "in:the-generation", "1");
+                generation = manager.snapshot().orElseThrow().generation();
+                Standalone.call(redis, "SET", "written:after-it", "replaced by the restore");
             }
+            Path filler = mount.resolve("filler");
+            fill(filler, mount.toFile().getUsableSpace() - MIB);
+
+            assertTheDiskFailed(() -> manager.restore(generation), true)
+                    .hasMessageContaining("Generation " + generation + " is live now");
+            EmbeddedRedisServer restored = manager.owner().current();
+            assertThat(restored.pid()).isNotEqualTo(first.pid());
+            try (ControlConnection redis = Standalone.connect(restored)) {
+                assertThat(Standalone.call(redis, "GET", "in:the-generation")).isEqualTo("1");
+                assertThat(Standalone.call(redis, "GET", "written:after-it")).isNull();
+            }
+            assertThat(manager.generations()).extracting(SnapshotInfo::generation).containsExactly(generation);
+
+            Files.delete(filler);
+            assertThat(manager.snapshot().orElseThrow().generation()).isGreaterThan(generation);
+            restored.close();
+        }
+    }
+
+    private CacheSettings.Standalone onTheSmallDisk() {
+        return Standalone.settings(root, Map.of(PersistenceSettings.DATA_DIR, mount.resolve("data").toString()));
+    }
+
+    /** The call fails as this server's full disk: naming data_dir, the directory and the cause. */
+    private AbstractThrowableAssert<?, ? extends Throwable> assertTheDiskFailed(final ThrowingCallable call,
+            final boolean liveDataChanged) throws IOException {
+        String dataDir = mount.resolve("data").toRealPath().toString();
+        return assertThatThrownBy(call)
+                .isInstanceOfSatisfying(SnapshotFailedException.class,
+                        failure -> assertThat(failure.liveDataChanged()).isEqualTo(liveDataChanged))
+                .hasMessageContaining(PersistenceSettings.DATA_DIR)
+                .hasMessageContaining(dataDir)
+                .satisfies(failure -> assertThat(failure.getMessage())
+                        .containsAnyOf("No space left on device", "not enough free disk"));
+    }
+
+    private void assertNoUploadLeft() throws IOException {
+        try (var left = Files.list(mount.resolve("data"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.endsWith(".rdb"));
+        }
+    }
+
+    /** {@code mebibytes} keys of 1 MiB of random (incompressible) text each. */
+    private static void writeRandomValues(final ControlConnection redis, final int mebibytes) {
+        Random random = new Random(mebibytes);
+        for (int i = 0; i < mebibytes; i++) {
+            byte[] bytes = new byte[MIB / 4 * 3];
+            random.nextBytes(bytes);
+            Standalone.call(redis, "SET", "random:" + i, Base64.getEncoder().encodeToString(bytes));
         }
     }
 

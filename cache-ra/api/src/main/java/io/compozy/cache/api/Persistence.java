@@ -20,7 +20,8 @@ public interface Persistence {
      *
      * @return the new generation, or empty when another snapshot was running (the request is skipped
      *     and counted in {@link PersistenceStatus#snapshotsSkipped()}; snapshots never overlap)
-     * @throws IllegalStateException when the snapshot failed; the message says why and holds no secret
+     * @throws SnapshotFailedException when the snapshot failed (the live data did not change); the message
+     *     says why and holds no secret
      */
     Optional<SnapshotInfo> snapshot();
 
@@ -39,7 +40,7 @@ public interface Persistence {
      * One stored generation, checked to be readable with the configured key (nothing is read yet).
      *
      * @throws NoSuchElementException when it is not stored
-     * @throws IllegalStateException when the configured key cannot open it
+     * @throws SnapshotFailedException when the configured key cannot open it
      */
     SnapshotInfo generation(long generation);
 
@@ -60,6 +61,8 @@ public interface Persistence {
      * @throws IllegalArgumentException when the file is not one the embedded Redis loads; the message says
      *     what is wrong with it
      * @throws IOException when reading {@code rdb} fails (the upload broke off)
+     * @throws SnapshotFailedException when this server cannot store it (its data directory full or failing);
+     *     nothing is stored and the live data did not change
      */
     SnapshotInfo storeRdb(InputStream rdb) throws IOException;
 
@@ -70,8 +73,8 @@ public interface Persistence {
      *
      * @return the snapshot taken of the restored data
      * @throws NoSuchElementException when it is not stored
-     * @throws IllegalStateException when it cannot be restored (the server then runs again on the data that
-     *     was live before); the message says why
+     * @throws SnapshotFailedException when it cannot be restored, or the snapshot of the restored data fails;
+     *     {@link SnapshotFailedException#liveDataChanged()} and the message say what the server runs on now
      */
     default SnapshotInfo restore(final long generation) {
         return restore(generation, restored -> { });

@@ -21,7 +21,7 @@ import javax.cache.spi.CachingProvider;
  */
 final class FollowingCacheManager implements InvocationHandler {
 
-    private final CachingProvider facade;
+    private final CompozyCachingProvider facade;
     private final URI uri;
     private final ClassLoader classLoader;
     private final Properties properties;
@@ -31,7 +31,7 @@ final class FollowingCacheManager implements InvocationHandler {
     private CacheManager current;
     private volatile boolean closed;
 
-    FollowingCacheManager(final CachingProvider facade, final URI uri, final ClassLoader classLoader,
+    FollowingCacheManager(final CompozyCachingProvider facade, final URI uri, final ClassLoader classLoader,
                           final Properties properties) {
         this.facade = facade;
         this.uri = uri;
@@ -44,6 +44,14 @@ final class FollowingCacheManager implements InvocationHandler {
 
     CacheManager proxy() {
         return proxy;
+    }
+
+    URI uri() {
+        return uri;
+    }
+
+    ClassLoader classLoader() {
+        return classLoader;
     }
 
     /** The running adapter's manager, taken again after the adapter restarted. */
@@ -96,6 +104,7 @@ final class FollowingCacheManager implements InvocationHandler {
                         current.close();
                     }
                 }
+                facade.forget(this);
                 return null;
             default:
                 break;

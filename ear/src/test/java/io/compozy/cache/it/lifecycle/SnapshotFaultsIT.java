@@ -15,6 +15,7 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.assertj.core.api.AbstractStringAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -36,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Snapshots meet a failing world on the installed server: the data directory on a small tmpfs of its own
- * fills up, and the JVM is SIGKILLed while a generation is being written. One server start serves the
- * disk test and the kill; the restart after the kill is the second. docs/reliability.md describes both.
+ * fills up (under a snapshot, a restore and an upload), and the JVM is SIGKILLed while a generation is being
+ * written. One server start serves the disk tests and the kill; the restart after the kill is the second.
+ * docs/reliability.md describes them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SnapshotFaultsIT {
@@ -132,8 +135,59 @@ class SnapshotFaultsIT {
         assertThat(json(Api.get("admin/status")).getJsonObject("persistence").containsKey("lastFailure")).isFalse();
     }
 
+    /**
+     * A restore and an upload that meet a full data_dir disk: 500 snapshot-failed naming data_dir, and
+     * liveDataChanged saying whether the data applications see changed (docs/api.md). The restore's server
+     * starts on the generation and only the snapshot of the restored data fails: changed. The upload fits on
+     * the disk but the store's copy of it does not: unchanged.
+     */
     @Test
     @Order(2)
+    void aRestoreOrAnUploadThatMeetsAFullDiskIsSnapshotFailedSayingWhetherTheLiveDataChanged() {
+        disk.resize("512m");
+        startIfStopped();
+        expect(200, Api.put("resources/faults/restore/kept", "{\"v\":1}"));
+        writeBlobs("restore", 2); // its snapshot needs more than the 1 MiB left below
+        long generation = takeSnapshot().getInt("generation");
+        expect(200, Api.put("resources/faults/restore/kept", "{\"v\":2}"));
+
+        Path filler = disk.fillLeaving(1 << 20);
+        try {
+            HttpResponse<String> restore = Api.send(Api.transfer("admin/snapshots/" + generation + "/restore")
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            assertSnapshotFailed(restore, true).contains("Generation " + generation + " is live now");
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> Api.get("resources/faults/restore/kept").body(), "{\"v\":1}"::equals);
+        } finally {
+            delete(filler);
+        }
+        List<String> before = stored();
+
+        byte[] rdb = Api.downloadRdb(generation).body();
+        filler = disk.fillLeaving(rdb.length + (4 << 20)); // room for the received file, not for its stored copy
+        try {
+            assertSnapshotFailed(Api.uploadRdb(rdb), false).contains("was not stored", "The live data did not change");
+            assertThat(Api.get("resources/faults/restore/kept").body()).isEqualTo("{\"v\":1}");
+            assertThat(stored()).isEqualTo(before);
+        } finally {
+            delete(filler);
+        }
+    }
+
+    /** The 500 snapshot-failed problem of this server's full disk; its detail, for more checks. */
+    private static AbstractStringAssert<?> assertSnapshotFailed(
+            final HttpResponse<String> response, final boolean liveDataChanged) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(500);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        JsonObject problem = json(response);
+        assertThat(problem.getString("type")).isEqualTo("urn:compozy:cache:problem:snapshot-failed");
+        assertThat(problem.getBoolean("liveDataChanged")).as(response.body()).isEqualTo(liveDataChanged);
+        return assertThat(problem.getString("detail")).contains("redis.standalone.persistence.data_dir",
+                realDataDir().toString()).containsAnyOf("No space left on device", "not enough free disk");
+    }
+
+    @Test
+    @Order(3)
     void aKillWhileAGenerationIsWrittenRestoresThePreviousOneAndLeavesNothingBehind() throws Exception {
         disk.resize("512m");
         startIfStopped();

@@ -28,8 +28,12 @@ public final class AdminCredentials {
 
     /** Adds HTTP Basic credentials of the administrator. */
     public static HttpRequest.Builder authorize(final HttpRequest.Builder request) {
-        String token = Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
-        return request.header("Authorization", "Basic " + token);
+        return request.header("Authorization", "Basic " + basicToken());
+    }
+
+    /** The administrator's HTTP Basic token (what follows "Basic "). */
+    public static String basicToken() {
+        return Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Writes the dropin with this run's password (before the server starts). */

@@ -55,6 +55,30 @@ public final class Api {
         return send(AdminCredentials.authorize(request(path)).GET());
     }
 
+    /** A generation as an RDB file, as the administrator downloads it (docs/api.md). */
+    public static HttpResponse<byte[]> downloadRdb(final long generation) {
+        try {
+            return HTTP.send(transfer("admin/snapshots/" + generation + "/rdb").GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An RDB file sent as the administrator uploads it (Content-Type: application/octet-stream). */
+    public static HttpResponse<String> uploadRdb(final byte[] rdb) {
+        return send(transfer("admin/snapshots").header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(rdb)));
+    }
+
+    /** An administrator's request that moves a whole generation: more time than a plain call. */
+    public static HttpRequest.Builder transfer(final String path) {
+        return AdminCredentials.authorize(request(path)).timeout(Duration.ofSeconds(120));
+    }
+
     /**
      * {@code response} when it has {@code status}; otherwise an AssertionError naming the request, the
      * status and the body. For set-up steps, whose failure would otherwise surface later as a wrong reason.

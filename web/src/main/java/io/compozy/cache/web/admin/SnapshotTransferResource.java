@@ -26,7 +26,7 @@ import java.util.Optional;
  * {@code GET /api/admin/snapshots/{generation}/rdb} streams it (decrypted, checked against its SHA-256 as it
  * goes; a check that fails part-way breaks the transfer off short of its Content-Length), and
  * {@code POST /api/admin/snapshots/{generation}/restore} restarts the embedded server on it. Uploading an RDB
- * file is {@code POST /api/admin/snapshots} with an octet-stream body ({@link SnapshotResource#upload}).
+ * file is {@code POST /api/admin/snapshots} with an octet-stream body ({@link SnapshotResource#post}).
  * Errors are problem+json; the administrator's login is needed ({@link Administration}).
  */
 @Path("admin/snapshots/{generation}")
@@ -79,20 +79,20 @@ public class SnapshotTransferResource {
     static Persistence persistence(final CacheConnections cache, final Administration administration) {
         administration.requireConfigured();
         Optional<Persistence> persistence = cache.call(CacheConnection::persistence);
-        return persistence.orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT, "persistence-disabled",
-                "Persistence disabled", "Snapshots need standalone mode with redis.standalone.persistence.enabled=true;"
-                        + " an external Redis persists itself."));
+        return persistence.orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT, "snapshots-not-enabled",
+                "Snapshots are not enabled", "Snapshots need standalone mode with"
+                        + " redis.standalone.persistence.enabled=true; an external Redis persists itself."));
     }
 
-    /** Runs the call; an unknown generation is a 404, a failure (its message is written for callers) a 500. */
+    /**
+     * Runs the call; an unknown generation is a 404. The adapter's own failures (SnapshotFailedException, which
+     * says whether the live data changed) are ProblemMapper's 500 snapshot-failed.
+     */
     private static <T> T known(final java.util.function.Supplier<T> call) {
         try {
             return call.get();
         } catch (NoSuchElementException e) {
             throw new ApiProblem(Response.Status.NOT_FOUND, "generation-not-found", "Generation not found",
-                    e.getMessage());
-        } catch (IllegalStateException e) {
-            throw new ApiProblem(Response.Status.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot operation failed",
                     e.getMessage());
         }
     }

@@ -1,8 +1,8 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.web.admin.SnapshotResource;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
 import java.io.FilterInputStream;
@@ -53,7 +53,7 @@ public class BodySizeLimit implements ContainerRequestFilter {
     static boolean isRdbUpload(final ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
         return "POST".equals(request.getMethod()) && "admin/snapshots".equals(path.replaceAll("^/+|/+$", ""))
-                && MediaType.APPLICATION_OCTET_STREAM_TYPE.isCompatible(request.getMediaType());
+                && SnapshotResource.carriesRdb(request.getMediaType());
     }
 
     private ApiProblem tooLarge() {

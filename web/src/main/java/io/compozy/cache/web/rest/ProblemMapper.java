@@ -1,10 +1,12 @@
 package io.compozy.cache.web.rest;
 
+import io.compozy.cache.api.SnapshotFailedException;
 import io.compozy.cache.web.client.CacheConnections;
 import io.compozy.cache.web.client.CacheUnavailableException;
 import io.compozy.cache.web.store.StoreException;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.json.Json;
+import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -35,6 +37,12 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     public Response toResponse(final Throwable failure) {
         if (failure instanceof ApiProblem problem) {
             return problem(problem.status(), problem.slug(), problem.title(), problem.getMessage());
+        }
+        if (failure instanceof SnapshotFailedException snapshot) {
+            // The server's persistence, not the request: its message names data_dir and what the live data is now.
+            return Response.status(500).type(PROBLEM_JSON).entity(document(500, "snapshot-failed",
+                    "Snapshot operation failed", snapshot.getMessage())
+                    .add("liveDataChanged", snapshot.liveDataChanged()).build().toString()).build();
         }
         if (failure instanceof StoreException store) {
             return fromStore(store);
@@ -153,12 +161,17 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     /** The problem document itself, for answers written outside JAX-RS (the container's error pages). */
     static String body(final int status, final String slug, final String title, final String detail) {
+        return document(status, slug, title, detail).build().toString();
+    }
+
+    /** The four members of every problem; a problem of its own kind adds its members to it. */
+    private static JsonObjectBuilder document(final int status, final String slug, final String title,
+                                              final String detail) {
         return Json.createObjectBuilder()
                 .add("type", TYPE_PREFIX + slug)
                 .add("title", title)
                 .add("status", status)
-                .add("detail", detail == null ? title : detail)
-                .build().toString();
+                .add("detail", detail == null ? title : detail);
     }
 
     static String slug(final String phrase) {

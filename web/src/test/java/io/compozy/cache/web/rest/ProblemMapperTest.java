@@ -2,7 +2,11 @@ package io.compozy.cache.web.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.compozy.cache.api.SnapshotFailedException;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
 import jakarta.ws.rs.core.Response;
+import java.io.StringReader;
 import org.junit.jupiter.api.Test;
 import org.redisson.client.RedisException;
 
@@ -31,6 +35,21 @@ class ProblemMapperTest {
         assertThat(response.getStatus()).isEqualTo(503);
         assertThat((String) response.getEntity()).contains("backend-cannot-persist",
                 "Errors writing to the AOF file: No space left on device").doesNotContain("private-value");
+    }
+
+    /** The adapter's own persistence failure: its message (written for callers) and whether the live data changed. */
+    @Test
+    void aSnapshotFailureIs500SnapshotFailedSayingWhetherTheLiveDataChanged() {
+        Response response = new ProblemMapper().toResponse(new SnapshotFailedException("Generation 3 is live now,"
+                + " but the snapshot of it failed: Cannot write the snapshot to /data"
+                + " (redis.standalone.persistence.data_dir): No space left on device", true, null));
+        assertThat(response.getStatus()).isEqualTo(500);
+        assertThat(response.getMediaType().toString()).isEqualTo(ProblemMapper.PROBLEM_JSON);
+        JsonObject problem = Json.createReader(new StringReader((String) response.getEntity())).readObject();
+        assertThat(problem.getString("type")).isEqualTo("urn:compozy:cache:problem:snapshot-failed");
+        assertThat(problem.getString("detail")).contains("Generation 3 is live now",
+                "redis.standalone.persistence.data_dir");
+        assertThat(problem.getBoolean("liveDataChanged")).isTrue();
     }
 
     @Test
