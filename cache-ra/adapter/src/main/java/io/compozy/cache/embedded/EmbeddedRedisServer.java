@@ -423,6 +423,9 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 "maxmemory-policy " + settings.maxMemoryPolicy(),
                 // A replica-based snapshot should start at once, not after the default 5 s delay.
                 "repl-diskless-sync-delay 0",
+                // Every RESTORE (imports, key migration, any client) and every RDB loaded at start (a restore, an
+                // upload, an AOF's base) is checked whole: a malformed payload is refused, not run (docs/security.md).
+                "sanitize-dump-payload yes",
                 "");
     }
 

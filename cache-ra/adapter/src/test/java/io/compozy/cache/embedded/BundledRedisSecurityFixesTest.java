@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Redis's own regression tests for fixes the bundled binary must carry, sent to the server standalone mode runs.
- * Each of them kills embedded-redis's upstream 7.0.15 (a segmentation fault, an abort).
+ * Redis's own regression tests for fixes the bundled binary must carry, and the deep payload check the adapter
+ * turns on, sent to the server standalone mode runs. The first two kill embedded-redis's upstream 7.0.15 (a
+ * segmentation fault, an abort); the third, without the deep check, kills the patched binary too.
  */
 class BundledRedisSecurityFixesTest {
 
@@ -74,6 +76,28 @@ class BundledRedisSecurityFixesTest {
         try (RawRedis redis = new RawRedis(server.port(), server.password().reveal())) {
             assertThat(redis.text("RESTORE", "huge", 0, payload(string))).isEqualTo("-ERR Bad data format");
             assertThat(redis.call("EXISTS", "huge")).isEqualTo(0L);
+            assertThat(redis.call("PING")).isEqualTo("PONG");
+        }
+        assertThat(server.isAlive()).isTrue();
+    }
+
+    /**
+     * {@code sanitize-dump-payload yes}: a small hash whose listpack header claims 6 entries instead of 4. Only the
+     * deep check sees it; without it RESTORE answers OK and the next HGETALL crashes the patched binary too.
+     */
+    @Test
+    void aRestoreOfACorruptListpackIsRefusedAndNothingOfItIsServed() throws Exception {
+        try (RawRedis redis = new RawRedis(server.port(), server.password().reveal())) {
+            assertThat(redis.texts("CONFIG", "GET", "sanitize-dump-payload"))
+                    .containsExactly("sanitize-dump-payload", "yes");
+            redis.call("HSET", "h", "a", "1", "b", "2");
+            byte[] dump = (byte[]) redis.call("DUMP", "h");
+            byte[] corrupt = Arrays.copyOf(dump, dump.length - 10); // type, value; without version and checksum
+            assertThat(corrupt[0]).as("RDB_TYPE_HASH_LISTPACK").isEqualTo((byte) 16);
+            corrupt[6] = 6; // the listpack header's element count, 4 (a, 1, b, 2), after the type, length and size
+
+            assertThat(redis.text("RESTORE", "h2", 0, payload(corrupt))).isEqualTo("-ERR Bad data format");
+            assertThat(redis.call("HGETALL", "h2")).isEqualTo(List.of());
             assertThat(redis.call("PING")).isEqualTo("PONG");
         }
         assertThat(server.isAlive()).isTrue();
