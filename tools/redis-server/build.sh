@@ -4,15 +4,19 @@
 # bookworm-security, rebuilds, runs Redis's own tests and replaces the binary and its provenance only
 # when they pass (docs/security.md, "The bundled redis-server").
 #
-#   tools/redis-server/build.sh [amd64|arm64]      (default amd64; arm64 is a cross-build, untested here)
+#   tools/redis-server/build.sh [amd64|arm64]      (default: this machine's architecture)
+#
+# Built on a machine of that architecture, the result is tested with ./runtest; built on another, it is a
+# cross-build that cannot be tested here and says so in its provenance (the arm64 paths are untried).
 #
 # Needs: apt-get, dpkg-source/dpkg-deb (dpkg-dev), gcc and make (build-essential), tclsh (tcl) for
-# ./runtest, pkg-config; for arm64 also gcc-aarch64-linux-gnu. The system's apt lists are not touched:
+# ./runtest, pkg-config, file; to cross-build, gcc-<triplet>. The system's apt lists are not touched:
 # apt runs on a private state directory. Environment: JOBS (make -j, default 2), KEEP_WORK=1 keeps the
 # build directory, REDIS_DEB_VERSION pins a source version (default: the newest in bookworm-security).
 set -euo pipefail
 
-ARCH=${1:-amd64}
+NATIVE=$(dpkg --print-architecture)
+ARCH=${1:-$NATIVE}
 JOBS=${JOBS:-2}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$REPO/cache-ra/redis-server/src/main/resources/io/compozy/cache/redis/linux-$ARCH
@@ -31,12 +35,16 @@ NOT_FOR_7_0=("RESTORE fail with invalid payload size"
              "corrupt payload: stream - duplicated consumer PEL entry")
 
 case $ARCH in
-  amd64) TRIPLET=x86_64-linux-gnu; CC=gcc; CC_PACKAGE=build-essential; HOST_OPTS= ;;
-  arm64) TRIPLET=aarch64-linux-gnu; CC=aarch64-linux-gnu-gcc; CC_PACKAGE=gcc-aarch64-linux-gnu
-         # 64 KiB pages: jemalloc built for 4 KiB pages refuses to start on arm64 kernels that use 64 KiB.
-         HOST_OPTS="--host=aarch64-linux-gnu --with-lg-page=16" ;;
+  amd64) TRIPLET=x86_64-linux-gnu; HOST_OPTS= ;;
+  # 64 KiB pages: jemalloc built for 4 KiB pages refuses to start on arm64 kernels that use 64 KiB.
+  arm64) TRIPLET=aarch64-linux-gnu; HOST_OPTS="--with-lg-page=16" ;;
   *) echo "usage: $0 [amd64|arm64]" >&2; exit 2 ;;
 esac
+if [ "$ARCH" = "$NATIVE" ]; then
+  CC=gcc; CC_PACKAGE=build-essential
+else
+  CC=$TRIPLET-gcc; CC_PACKAGE=gcc-$TRIPLET; HOST_OPTS="--host=$TRIPLET $HOST_OPTS"
+fi
 
 need() { command -v "$1" >/dev/null || { echo "$0: '$1' is missing: apt-get install $2" >&2; exit 1; }; }
 need apt-get apt; need dpkg-source dpkg-dev; need dpkg-deb dpkg; need make make; need "$CC" "$CC_PACKAGE"; need file file
@@ -56,7 +64,7 @@ printf '%s\n' "$STANZA" | sed -E "s/^Types:.*/Types: deb deb-src/; s/^Suites:.*/
   > "$WORK/apt/parts/security.sources"
 APT=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$WORK/apt/parts"
      -o Dir::State::Lists="$WORK/apt/lists" -o Dir::Cache="$WORK/apt/cache"
-     -o Dir::State::status=/dev/null -o APT::Architecture=amd64 -o APT::Architectures::=amd64
+     -o Dir::State::status=/dev/null -o APT::Architecture="$NATIVE" -o APT::Architectures::="$NATIVE"
      -o APT::Architectures::="$ARCH")
 # apt's download sandbox user cannot enter a 0700 temporary directory.
 [ "$(id -u)" = 0 ] && APT+=(-o APT::Sandbox::User=root)
@@ -102,7 +110,7 @@ BIN=$SRC/src/redis-server
 file "$BIN" | grep -q "statically linked" || { file "$BIN"; echo "$0: not statically linked" >&2; exit 1; }
 "${CC%gcc}strip" "$BIN"
 # A static binary carries its C library too: say which, and whether it is the newest this machine's apt knows.
-if [ "$ARCH" = amd64 ]; then
+if [ "$ARCH" = "$NATIVE" ]; then
   LIBC_VERSION=$(dpkg-query -W -f '${Version}' libc6-dev)
   LIBC_NEWEST=$(apt-cache policy libc6-dev | sed -n 's/^ *Candidate: //p')
   [ "$LIBC_VERSION" = "$LIBC_NEWEST" ] || echo "WARNING: libc6-dev $LIBC_VERSION is linked; apt offers $LIBC_NEWEST" >&2
@@ -111,7 +119,7 @@ else
   LIBC="glibc (libc6-dev-$ARCH-cross $(dpkg-query -W -f '${Version}' "libc6-dev-$ARCH-cross"), linked statically)"
 fi
 
-if [ "$ARCH" = amd64 ]; then
+if [ "$ARCH" = "$NATIVE" ]; then
   log "Redis's own tests on the result: ${UNITS[*]}"
   # Loopback only, two clients (the machine is shared), ports away from the default 21111 range.
   SINGLES=(); for unit in "${UNITS[@]}"; do SINGLES+=(--single "$unit"); done
@@ -135,7 +143,7 @@ if [ "$ARCH" = amd64 ]; then
     exit 1
   fi
 else
-  SUMMARY="not run: a cross-built $ARCH binary cannot run on this amd64 machine"
+  SUMMARY="not run: a $ARCH binary cross-built on $NATIVE cannot run here"
 fi
 
 log "install into $OUT"
@@ -158,7 +166,7 @@ mkdir -p "$OUT"
   echo "build.compiler=$("$CC" --version | head -1)"
   echo "build.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "runtest.units=${UNITS[*]}"
-  [ "$ARCH" = amd64 ] && echo "runtest.skipped=$(printf '%s; ' "${NOT_FOR_7_0[@]}")(payloads in Redis 7.4's RDB format)"
+  [ "$ARCH" = "$NATIVE" ] && echo "runtest.skipped=$(printf '%s; ' "${NOT_FOR_7_0[@]}")(payloads in Redis 7.4's RDB format)"
   echo "runtest.summary=$SUMMARY"
   echo "size=$(stat -c %s "$BIN")"
   echo "sha256=$SHA"
