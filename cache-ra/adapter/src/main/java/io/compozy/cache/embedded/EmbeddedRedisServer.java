@@ -83,6 +83,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     private final Secret password;
     private final Path runDir;
     private final Path redisDir;
+    private final RedisBinary binary;
 
     /** Writes the RDB file Redis loads at start (the bytes of a restored snapshot). */
     @FunctionalInterface
@@ -95,13 +96,15 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     }
 
     private EmbeddedRedisServer(final Process supervisor, final ProcessHandle redis, final int port,
-                                final Secret password, final Path runDir, final Path redisDir) {
+                                final Secret password, final Path runDir, final Path redisDir,
+                                final RedisBinary binary) {
         this.supervisor = supervisor;
         this.redis = redis;
         this.port = port;
         this.password = password;
         this.runDir = runDir;
         this.redisDir = redisDir;
+        this.binary = binary;
     }
 
     /**
@@ -137,7 +140,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             throws IOException {
         Path workDir = PrivateDirectory.ensure(settings.workDir());
         removeStaleRunDirectories(workDir);
-        Path binary = RedisBinary.resolve(settings.binary(), workDir);
+        RedisBinary binary = RedisBinary.select(settings.binary(), workDir);
         Secret password = Secret.of(randomPassword());
         IOException lastFailure = null;
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
@@ -186,7 +189,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         }
         previous.close(); // reaps the supervisor and removes the dead server's run directory
         Path workDir = PrivateDirectory.ensure(settings.workDir());
-        Path binary = RedisBinary.resolve(settings.binary(), workDir);
+        RedisBinary binary = RedisBinary.select(settings.binary(), workDir);
         PortTakenException taken = null;
         for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
             try {
@@ -206,7 +209,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
      * the caller): from then on use the returned handle, this one names the old password.
      */
     public EmbeddedRedisServer withPassword(final Secret newPassword) {
-        return new EmbeddedRedisServer(supervisor, redis, port, newPassword, runDir, redisDir);
+        return new EmbeddedRedisServer(supervisor, redis, port, newPassword, runDir, redisDir, binary);
     }
 
     /** A password for a server no client knows yet. */
@@ -228,6 +231,14 @@ public final class EmbeddedRedisServer implements AutoCloseable {
 
     public long pid() {
         return redis.pid();
+    }
+
+    /**
+     * What this process runs, checked before it started: for status and readiness
+     * ("7.0.15 with Debian security fixes deb12u10", or the operator's binary's {@code --version} line).
+     */
+    public String binaryDescription() {
+        return binary.description();
     }
 
     /** The private (0700) directory Redis runs in; BGSAVE writes {@link #rdbFile()} there. */
@@ -288,7 +299,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         deleteRecursively(runDir);
     }
 
-    private static EmbeddedRedisServer launch(final Path binary, final CacheSettings.Standalone settings,
+    private static EmbeddedRedisServer launch(final RedisBinary binary, final CacheSettings.Standalone settings,
                                               final int port, final Secret password, final Path workDir,
                                               final Executor pump, final Optional<InitialData> initialData,
                                               final boolean appendOnly) throws IOException {
@@ -329,7 +340,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
         List<String> command = new java.util.ArrayList<>();
         setsid().ifPresent(setsid -> command.add(setsid.toString()));
         command.addAll(List.of("/bin/sh", "-c", SUPERVISOR, "compozy-redis-supervisor",
-                binary.toString(), config.toString()));
+                binary.path().toString(), config.toString()));
         Process supervisor = new ProcessBuilder(command)
                 .directory(runDir.toFile())
                 .redirectErrorStream(true)
@@ -349,7 +360,7 @@ public final class EmbeddedRedisServer implements AutoCloseable {
             Files.deleteIfExists(config);
             // ... and it has loaded the initial data: the only copy on disk is the snapshot store's.
             Files.deleteIfExists(rdb);
-            return new EmbeddedRedisServer(supervisor, redis, port, password, runDir, redisDir);
+            return new EmbeddedRedisServer(supervisor, redis, port, password, runDir, redisDir, binary);
         } catch (TimeoutException | ExecutionException | InterruptedException | IOException e) {
             supervisor.getOutputStream().close();
             supervisor.destroyForcibly();
@@ -366,12 +377,12 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 throw new PortTakenException(port);
             }
             if (e instanceof TimeoutException) {
-                throw new StartTimeoutException("Could not start the embedded redis-server " + binary + " on " + HOST
-                        + ":" + port + ": it was not ready within " + readyTimeout.toMillis() + " ms ("
+                throw new StartTimeoutException("Could not start the embedded redis-server " + binary.path() + " on "
+                        + HOST + ":" + port + ": it was not ready within " + readyTimeout.toMillis() + " ms ("
                         + CacheSettings.START_TIMEOUT + " plus time to load the initial data or the append-only"
                         + " file). Its last output: " + output, readyTimeout, e);
             }
-            throw new IOException("Could not start the embedded redis-server " + binary + " on " + HOST + ":"
+            throw new IOException("Could not start the embedded redis-server " + binary.path() + " on " + HOST + ":"
                     + port + ": it exited before it was ready. Its last output: " + output, e);
         }
     }
@@ -412,6 +423,9 @@ public final class EmbeddedRedisServer implements AutoCloseable {
                 "maxmemory-policy " + settings.maxMemoryPolicy(),
                 // A replica-based snapshot should start at once, not after the default 5 s delay.
                 "repl-diskless-sync-delay 0",
+                // Every RESTORE (imports, key migration, any client) and every RDB loaded at start (a restore, an
+                // upload, an AOF's base) is checked whole: a malformed payload is refused, not run (docs/security.md).
+                "sanitize-dump-payload yes",
                 "");
     }
 
