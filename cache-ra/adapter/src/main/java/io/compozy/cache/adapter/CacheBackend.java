@@ -126,7 +126,7 @@ public final class CacheBackend implements AutoCloseable {
                         + " started but the client could not use it: " + e.getMessage(), e);
             }
             CacheBackend backend = new CacheBackend(client, new BackendInfo(Mode.STANDALONE.value(), "embedded",
-                    server.host(), server.port(), 0, false, version, server.pid(), 0), Optional.of(owner),
+                    server.host(), server.port(), 0, false, version, server.pid(), 0, server.binaryDescription()), Optional.of(owner),
                     persistence, single);
             started = true;
             return backend;
@@ -201,7 +201,7 @@ public final class CacheBackend implements AutoCloseable {
             DataImport.intoEmptyExternal(imports, client, where.nodes, version);
             // host and port: the one node, else the first seed or sentinel (status lists every node).
             return new CacheBackend(client, new BackendInfo(Mode.DISTRIBUTED.value(), "redis", where.first.host(),
-                    where.first.port(), where.database, topology.tls(), version, -1, 0), Optional.empty(),
+                    where.first.port(), where.database, topology.tls(), version, -1, 0, ""), Optional.empty(),
                     Optional.empty(), topology);
         } catch (ImportFailure e) {
             client.shutdown();
@@ -263,7 +263,7 @@ public final class CacheBackend implements AutoCloseable {
         EmbeddedServerOwner owner = embedded.get();
         return new BackendInfo(startInfo.mode(), startInfo.kind(), startInfo.host(), startInfo.port(),
                 startInfo.database(), startInfo.tls(), startInfo.redisVersion(), owner.current().pid(),
-                owner.restarts());
+                owner.restarts(), owner.current().binaryDescription());
     }
 
     public Optional<EmbeddedRedisServer> embeddedServer() {

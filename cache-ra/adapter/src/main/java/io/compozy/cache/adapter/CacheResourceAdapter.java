@@ -49,7 +49,8 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             String persistence = started.persistence().isPresent() ? "on" : "off";
             LOG.info(() -> "Compozy cache started: mode=" + info.mode() + ", backend=" + info.kind() + " Redis "
                     + info.redisVersion() + " at " + info.host() + ":" + info.port() + "/" + info.database()
-                    + (info.embedded() ? " (pid " + info.processId() + ", loopback only, password generated)" : "")
+                    + (info.embedded() ? " (" + info.redisBinary() + ", pid " + info.processId()
+                            + ", loopback only, password generated)" : "")
                     + ", persistence=" + persistence);
         } catch (RuntimeException | Error e) {
             // Whatever failed after the backend started: its redis-server, JE lock and threads go with it.

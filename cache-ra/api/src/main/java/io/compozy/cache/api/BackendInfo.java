@@ -13,6 +13,8 @@ package io.compozy.cache.api;
  * @param processId the embedded redis-server's process id, or -1 for an external Redis
  * @param embeddedRestarts how many times the adapter started the embedded redis-server again after it
  *     died (same address, newest snapshot restored) since the adapter started; 0 for an external Redis
+ * @param redisBinary what the embedded redis-server is ("7.0.15 with Debian security fixes deb12u10", or the
+ *     operator's own binary's {@code --version}); empty for an external Redis
  */
 public record BackendInfo(
         String mode,
@@ -23,7 +25,8 @@ public record BackendInfo(
         boolean tls,
         String redisVersion,
         long processId,
-        long embeddedRestarts) {
+        long embeddedRestarts,
+        String redisBinary) {
 
     /** True when the adapter runs its own redis-server. */
     public boolean embedded() {

@@ -58,6 +58,7 @@ public class StatusResource {
                 .add("tls", info.tls())
                 .add("version", info.redisVersion());
         if (info.embedded()) {
+            backend.add("binary", info.redisBinary());
             backend.add("pid", info.processId());
             // Times the adapter started the embedded server again after it died (same address, newest snapshot).
             backend.add("restarts", info.embeddedRestarts());

@@ -57,10 +57,13 @@ public class HealthChecks {
                 return connections.call(connection -> {
                     BackendInfo info = describe(response, connection);
                     boolean ping = connection.ping();
-                    return response.withData("ping", ping ? "ok" : "failed")
+                    response.withData("ping", ping ? "ok" : "failed")
                             .status(ping)
-                            .withData("redis_version", info.redisVersion())
-                            .build();
+                            .withData("redis_version", info.redisVersion());
+                    if (info.embedded()) {
+                        response.withData("redis_binary", info.redisBinary());
+                    }
+                    return response.build();
                 });
             } catch (CacheUnavailableException e) {
                 return response.down().withData("reason", e.getMessage()).build();
