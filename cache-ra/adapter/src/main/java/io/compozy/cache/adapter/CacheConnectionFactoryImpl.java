@@ -21,8 +21,13 @@ final class CacheConnectionFactoryImpl implements CacheConnectionFactory {
         this.connectionManager = connectionManager;
     }
 
+    /**
+     * An adapter that did not start (or has stopped) refuses here, with its reason, before the container's
+     * pool is asked: the pool would record an FFDC incident for every refused request.
+     */
     @Override
     public CacheConnection getConnection() throws ResourceException {
+        managedFactory.resourceAdapter().backend();
         return (CacheConnection) connectionManager.allocateConnection(managedFactory, null);
     }
 

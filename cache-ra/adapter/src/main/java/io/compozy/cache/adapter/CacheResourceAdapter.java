@@ -12,7 +12,6 @@ import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ActivationSpec;
 import jakarta.resource.spi.BootstrapContext;
 import jakarta.resource.spi.ResourceAdapter;
-import jakarta.resource.spi.ResourceAdapterInternalException;
 import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 import java.util.concurrent.Executor;
 import java.util.logging.Level;
@@ -33,8 +32,16 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
     private transient volatile SharedCachingProvider jcache;
     private transient volatile String startFailure = "the Compozy cache resource adapter has not started";
 
+    /**
+     * Starts the backend and the declared JCache caches, once. A failure is recorded, not thrown: the adapter
+     * stays installed without a backend and every connection refuses with the reason ({@link #backend()}).
+     * Liberty calls a start that threw again at every lookup of the connection factory, each time a whole start
+     * (store, redis-server, import), and deploys the application only after those: a start that failed slowly
+     * left Liberty's 404 page where the 503 naming the reason belongs. Fixing the cause takes a server restart,
+     * as for any configuration change.
+     */
     @Override
-    public void start(final BootstrapContext context) throws ResourceAdapterInternalException {
+    public void start(final BootstrapContext context) {
         CacheBackend started = null;
         try {
             ConfigLookup config = ConfigLookup.microProfile(getClass().getClassLoader());
@@ -63,7 +70,6 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             if (e instanceof VirtualMachineError fatal) {
                 throw fatal;
             }
-            throw new ResourceAdapterInternalException(startFailure, e);
         }
     }
 

@@ -175,6 +175,26 @@ class ServerLifecycleIT {
         }
     }
 
+    /**
+     * The import at start fails (the source Redis wants a password the adapter was not given): the start
+     * fails once, and the application is deployed and answers 503 naming the source, as for any other
+     * failed start. Liberty retried a start that threw at every lookup, each retry a whole start with its
+     * import again, and the EAR waited behind them: Liberty's 404 page instead of the 503.
+     */
+    @Test
+    @Order(9)
+    void aFailedImportFailsTheStartOnceAndTheApplicationAnswers503NamingTheSource() throws IOException {
+        Path dataDir = Files.createTempDirectory("compozy-failed-import-it");
+        try (EmbeddedRedisServer source = TestRedis.startEmbedded()) {
+            String from = "redis://" + source.host() + ":" + source.port();
+            LibertyProcess.start(Map.of("REDIS_STANDALONE_IMPORT_FROM", from,
+                    "REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.toString()));
+            String messages = assertStartFailure("Standalone mode: Import from " + from + "/0 ("
+                    + "redis.standalone.import.from) into the embedded server failed: the source refused the login");
+            assertThat(messages).doesNotContain(source.password().reveal());
+        }
+    }
+
     /** The pids redis-server reported at each start ({@code ... pid=1234, just started}) in messages.log. */
     private static List<Long> embeddedServerPids(final String messages) {
         return Pattern.compile("pid=(\\d+), just started").matcher(messages).results()
@@ -363,6 +383,9 @@ class ServerLifecycleIT {
         assertThat(cache.getString("status")).isEqualTo("DOWN");
         assertThat(cache.getJsonObject("data").getString("reason")).contains("not available");
         assertThat(LibertyProcess.get("/health/live").statusCode()).isEqualTo(200);
+        // Started once, whatever the requests since: a failed start is not tried again at every lookup.
+        assertThat(LibertyProcess.messages().lines().filter(line -> line.contains("CacheResourceAdapter")
+                && line.contains("Compozy cache did not start:")).count()).as("failed starts logged").isEqualTo(1);
         return LibertyProcess.messages();
     }
 

@@ -35,7 +35,8 @@ public class CacheConnections {
         try {
             return InitialContext.doLookup(CacheConnectionFactory.JNDI_NAME);
         } catch (NamingException e) {
-            // Liberty binds the factory only once the adapter has started, and retries the start at each lookup.
+            // Nothing is bound until the adapter is installed (the RAR is missing or still starting). A failed
+            // start leaves it installed and bound: getConnection() then refuses with the reason.
             var reason = StartFailure.reason();
             if (reason.isPresent()) {
                 throw new CacheUnavailableException("The cache is not available: Compozy cache did not start: "
