@@ -68,12 +68,26 @@ public class SnapshotTransferResource {
         long[] moved = {0};
         SnapshotInfo snapshot = known(() -> persistence.restore(generation,
                 restored -> moved[0] = keyLayout.migrateOnce(restored)));
+        awaitClientBack();
         return Response.ok(Json.createObjectBuilder()
                 .add("restored", generation)
                 .add("snapshot", SnapshotJson.generation(snapshot))
                 .add("keysMovedToHashTags", moved[0])
                 .build()).build();
     }
+
+    /**
+     * The restored server refused the shared client until it was ready, and the client reconnects on its own
+     * back-off: answer once it serves again (at most {@link #RECONNECT_WAIT}), so the caller's next call works.
+     */
+    private void awaitClientBack() {
+        long deadline = System.nanoTime() + RECONNECT_WAIT.toNanos();
+        while (System.nanoTime() < deadline && !cache.call(CacheConnection::ping)) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // a refused connection fails at once
+        }
+    }
+
+    private static final java.time.Duration RECONNECT_WAIT = java.time.Duration.ofSeconds(30);
 
     /** The adapter's persistence, or 409 (problem+json) when it has none. */
     static Persistence persistence(final CacheConnections cache, final Administration administration) {
