@@ -77,7 +77,6 @@ final class KeyRestorer {
         var reply = batch.writeAsync(key, ByteArrayCodec.INSTANCE, RedisCommands.RESTORE, params.toArray());
         batchKeys.add(Map.entry(key, reply.toCompletableFuture()));
         reply.whenComplete((ok, error) -> {
-                    window.release();
                     if (error == null) {
                         restored.incrementAndGet();
                         bytes.addAndGet(payload.length);
@@ -85,6 +84,7 @@ final class KeyRestorer {
                         failure.compareAndSet(null, new ImportFailure("key '" + name(key) + "' could not be"
                                 + " written: " + redisWords(error) + hint(error, sourceFormat), error));
                     }
+                    window.release(); // last: once finish() has every permit, the counts are complete
                 });
         if (++batched == BATCH) {
             send();
