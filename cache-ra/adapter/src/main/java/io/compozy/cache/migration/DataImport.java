@@ -133,10 +133,12 @@ public final class DataImport {
                         throw new IOException("TLS handshake with " + from + " failed: " + problem.get(), refused);
                     }
                 }
-                LOG.warning("The Redis at " + from + " refused a replication copy (" + refused.getMessage() + "); copying"
-                        + " with SCAN + DUMP + PTTL instead. This copy is NOT point-in-time: keys changed while it runs"
-                        + " may arrive in mixed states and multi-key writes torn. Stop the source's writers for an exact"
-                        + " copy.");
+                LOG.warning("The Redis at " + from + " refused or broke off a replication copy (" + refused.getMessage()
+                        + "); copying with SCAN + DUMP + PTTL instead. This copy is NOT point-in-time: keys changed"
+                        + " while it runs may arrive in mixed states and multi-key writes torn. Stop the source's"
+                        + " writers for an exact copy.");
+                // Every RESTORE of the broken copy answered first: one still in flight would land after the flush.
+                restorer.finish();
                 if (restorer.restored() > 0) {
                     embedded.getKeys().flushall(); // the embedded server started empty for this import
                 }

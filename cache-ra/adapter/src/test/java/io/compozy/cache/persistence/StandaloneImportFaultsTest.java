@@ -1,0 +1,133 @@
+package io.compozy.cache.persistence;
+
+import static io.compozy.cache.persistence.Standalone.call;
+import static io.compozy.cache.persistence.Standalone.connect;
+import static io.compozy.cache.persistence.Standalone.contents;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.compozy.cache.config.CacheSettings;
+import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.ImportSettings;
+import io.compozy.cache.config.Mode;
+import io.compozy.cache.config.PersistenceSettings;
+import io.compozy.cache.embedded.EmbeddedRedisServer;
+import io.compozy.cache.migration.DataImport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+/**
+ * A Redis copied into a new standalone server ({@value ImportSettings#STANDALONE_FROM}) when the source's
+ * connection breaks in the middle: a replication copy broken midway falls back to SCAN only once every RESTORE it sent was answered, so
+ * none lands after the flush. Real redis-servers; a loopback proxy cuts the source's connection after N bytes
+ * and holds the target's replies back.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails
+class StandaloneImportFaultsTest {
+
+    @TempDir
+    Path root;
+
+    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        while (!opened.isEmpty()) {
+            opened.pop().close();
+        }
+    }
+
+    @Test
+    void aReplicationCopyBrokenMidwayFallsBackToScanOnlyOnceEveryRestoreItSentWasAnswered() throws Exception {
+        EmbeddedRedisServer source = opened(Standalone.startPlain(root.resolve("source")));
+        Map<String, Object> expected;
+        try (ControlConnection redis = connect(source)) {
+            call(redis, "CONFIG", "SET", "repl-diskless-sync-delay", "0");
+            fill(redis, 5000);
+            expected = contents(redis);
+        }
+        // Cut the replication stream after about a quarter of its RDB: some RESTOREs of it have been sent.
+        FaultProxy toSource = opened(FaultProxy.to(source.port()).cutFirstConnectionAfterReplyBytes(300_000));
+        EmbeddedRedisServer target = opened(Standalone.startPlain(root.resolve("target")));
+        FaultProxy toTarget = opened(FaultProxy.to(target.port()));
+        RedissonClient client = client(toTarget.port(), target);
+        opened.push(client::shutdown);
+        Map<String, String> values = standalone("fallback", toSource.port());
+        values.put(ImportSettings.STANDALONE_PASSWORD, source.password().reveal());
+        ConfigLookup config = ConfigLookup.of(values);
+        CacheSettings settings = CacheSettings.load(config);
+        ImportSettings imports = ImportSettings.load(config, Mode.STANDALONE, settings.standalone().persistence());
+
+        // The target runs the RESTOREs at once but its answers come late: only once the importer waits for them.
+        toTarget.holdReplies();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread importer = new Thread(() -> {
+            try {
+                DataImport.intoEmbedded(imports, settings.tls(), client);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "test-importer");
+        importer.start();
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))
+                .until(() -> waitsForReplies(importer) || !importer.isAlive());
+        toTarget.releaseReplies();
+        importer.join(TimeUnit.MINUTES.toMillis(5));
+
+        assertThat(toSource.wasCut()).as("the fault happened").isTrue();
+        assertThat(failure.get()).as("the import").isNull();
+        try (ControlConnection redis = connect(target)) {
+            assertThat(contents(redis)).isEqualTo(expected);
+        }
+    }
+
+    /** Whether the thread is parked in the restorer: waiting for the target's answers to RESTOREs it sent. */
+    private static boolean waitsForReplies(final Thread thread) {
+        Thread.State state = thread.getState();
+        return (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING)
+                && Arrays.stream(thread.getStackTrace())
+                .anyMatch(frame -> frame.getClassName().equals("io.compozy.cache.migration.KeyRestorer"));
+    }
+
+    /** The "embedded server" the import fills, through the proxy; no timeouts or pings that the held replies trip. */
+    private static RedissonClient client(final int port, final EmbeddedRedisServer server) {
+        Config config = new Config().setNettyThreads(2);
+        config.useSingleServer().setAddress("redis://127.0.0.1:" + port).setPassword(server.password().reveal())
+                .setConnectionMinimumIdleSize(4).setConnectionPoolSize(4).setTimeout(600_000).setRetryAttempts(0)
+                .setPingConnectionInterval(0);
+        return Redisson.create(config);
+    }
+
+    /** {@code keys} strings of 400 characters that do not compress, so the copy carries about as many bytes. */
+    private static void fill(final ControlConnection redis, final int keys) {
+        call(redis, "EVAL", "for i = 1, " + keys + " do local v = '' for j = 1, 10 do v = v .. redis.sha1hex(i .. ':'"
+                + " .. j) end redis.call('SET', 'k:' .. i, v) end", "0");
+    }
+
+    private Map<String, String> standalone(final String name, final int sourcePort) {
+        return new HashMap<>(Map.of("redis.mode", "standalone",
+                CacheSettings.WORK_DIR, root.resolve(name + "-work").toString(),
+                PersistenceSettings.ENABLED, "true",
+                PersistenceSettings.DATA_DIR, root.resolve(name + "-data").toString(),
+                ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + sourcePort));
+    }
+
+    private <T extends AutoCloseable> T opened(final T resource) {
+        opened.push(resource);
+        return resource;
+    }
+}
