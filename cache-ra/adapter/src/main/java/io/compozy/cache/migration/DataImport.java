@@ -146,6 +146,10 @@ public final class DataImport {
                 method = DumpCapture.Method.SCAN;
                 reading = DumpCapture.fromRedis(source, settings.fromRedisUsername(), settings.fromRedisPassword(),
                         tls, method, RdbFile.EMBEDDED_RDB_VERSION, restorer);
+                if (!reading.complete) {
+                    // Never a short copy taken as whole, however the copy came to its end.
+                    throw new IOException(DumpCapture.SCAN_CUT_SHORT);
+                }
             }
             restorer.finish();
         } catch (IOException | ImportFailure e) {

@@ -7,6 +7,7 @@ import com.moilioncircle.redis.replicator.RedisSocketReplicator;
 import com.moilioncircle.redis.replicator.Replicator;
 import com.moilioncircle.redis.replicator.event.PostRdbSyncEvent;
 import com.moilioncircle.redis.replicator.io.RedisInputStream;
+import com.moilioncircle.redis.replicator.rdb.ScanRdbGenerator;
 import com.moilioncircle.redis.replicator.rdb.datatype.AuxField;
 import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
 import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
@@ -14,7 +15,9 @@ import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TlsSettings;
 import io.compozy.cache.persistence.RdbFile;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -69,6 +72,10 @@ final class DumpCapture {
         }
     }
 
+    /** Why a SCAN copy ended early: the source closed the connection (or died) before the cursor came back to 0. */
+    static final String SCAN_CUT_SHORT = "the source closed the connection before SCAN reached its last key, so the"
+            + " copy would be short";
+
     private DumpCapture() {
     }
 
@@ -107,7 +114,7 @@ final class DumpCapture {
             throw new IOException("the source names database " + source.database() + "; only database 0 is copied");
         }
         Replicator replicator = method == Method.SCAN
-                ? new RedisScanReplicator(source.host(), source.port(), configuration)
+                ? new ScanReplicator(source.host(), source.port(), configuration)
                 : new RedisSocketReplicator(source.host(), source.port(), configuration);
         return run(replicator, targetRdbVersion, target, method == Method.REPLICATION);
     }
@@ -163,6 +170,39 @@ final class DumpCapture {
             replicator.close();
         } catch (IOException e) {
             // closing a finished reader
+        }
+    }
+
+    /**
+     * redis-replicator's SCAN reader, except that a source closing the connection mid-copy ends the copy with
+     * an error. Its 3.11.0 swallows that EOFException and leaves the pipe to the parser open: the import would
+     * wait forever for the rest, or take what came as the whole copy were the pipe closed.
+     */
+    private static final class ScanReplicator extends RedisScanReplicator {
+
+        ScanReplicator(final String host, final int port, final Configuration configuration) {
+            super(host, port, configuration);
+        }
+
+        @Override
+        public void run() {
+            try {
+                new ScanRdbGenerator(host, port, configuration, outputStream).generate();
+            } catch (EOFException e) {
+                exception = new IOException(SCAN_CUT_SHORT, e);
+                endPipe(outputStream);
+            } catch (IOException | RuntimeException | Error e) {
+                exception = e;
+                endPipe(outputStream);
+            }
+        }
+
+        private static void endPipe(final OutputStream out) {
+            try {
+                out.close(); // the parser reads to the end of what came, then the error above is thrown
+            } catch (IOException e) {
+                // closing a pipe
+            }
         }
     }
 

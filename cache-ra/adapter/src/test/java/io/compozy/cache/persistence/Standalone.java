@@ -1,7 +1,9 @@
 package io.compozy.cache.persistence;
 
+import io.compozy.cache.adapter.CacheBackend;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
+import io.compozy.cache.config.ImportSettings;
 import io.compozy.cache.config.PersistenceSettings;
 import io.compozy.cache.embedded.EmbeddedRedisServer;
 import java.io.IOException;
@@ -39,6 +41,14 @@ final class Standalone {
                 PersistenceSettings.DATA_DIR, root.resolve("data").toString()));
         values.putAll(extra);
         return CacheSettings.load(ConfigLookup.of(values)).standalone();
+    }
+
+    /** Starts a backend as the adapter does, from configuration values alone (either mode, imports included). */
+    static CacheBackend startBackend(final Map<String, String> values) {
+        ConfigLookup config = ConfigLookup.of(values);
+        CacheSettings settings = CacheSettings.load(config);
+        return CacheBackend.start(settings, ImportSettings.load(config, settings.mode(),
+                settings.standalone().persistence()), PUMP);
     }
 
     static CacheSettings.Standalone settings(final Path root) {

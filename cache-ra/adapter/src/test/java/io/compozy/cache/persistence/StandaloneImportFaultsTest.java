@@ -4,8 +4,10 @@ import static io.compozy.cache.persistence.Standalone.call;
 import static io.compozy.cache.persistence.Standalone.connect;
 import static io.compozy.cache.persistence.Standalone.contents;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.compozy.cache.adapter.CacheBackend;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.config.ImportSettings;
@@ -32,7 +34,8 @@ import org.redisson.config.Config;
 
 /**
  * A Redis copied into a new standalone server ({@value ImportSettings#STANDALONE_FROM}) when the source's
- * connection breaks in the middle: a replication copy broken midway falls back to SCAN only once every RESTORE it sent was answered, so
+ * connection breaks in the middle: a SCAN copy cut short fails the import (never a short copy taken as whole),
+ * and a replication copy broken midway falls back to SCAN only once every RESTORE it sent was answered, so
  * none lands after the flush. Real redis-servers; a loopback proxy cuts the source's connection after N bytes
  * and holds the target's replies back.
  */
@@ -48,6 +51,34 @@ class StandaloneImportFaultsTest {
     void closeAll() throws Exception {
         while (!opened.isEmpty()) {
             opened.pop().close();
+        }
+    }
+
+    @Test
+    void aScanCopyCutShortWhenTheSourceClosesTheConnectionFailsTheImport() throws Exception {
+        EmbeddedRedisServer source = opened(Standalone.startPlain(root.resolve("source")));
+        Map<String, Object> expected;
+        try (ControlConnection redis = connect(source)) {
+            fill(redis, 3000);
+            expected = contents(redis);
+            // A managed Redis's kind of account: everything but replication, so the copy is SCAN + DUMP.
+            call(redis, "ACL", "SETUSER", "importer", "on", ">importer-secret", "~*", "&*", "+@all", "-sync", "-psync");
+        }
+        FaultProxy proxy = opened(FaultProxy.to(source.port()).cutFirstConnectionAfterReplyBytes(200_000));
+        Map<String, String> values = standalone("cut", proxy.port());
+        values.put(ImportSettings.STANDALONE_USERNAME, "importer");
+        values.put(ImportSettings.STANDALONE_PASSWORD, "importer-secret");
+
+        assertThatThrownBy(() -> Standalone.startBackend(values)).isInstanceOf(CacheBackend.BackendStartException.class)
+                .hasMessageContaining("closed the connection before SCAN reached its last key")
+                .hasMessageContaining("No snapshot was taken, so the next start imports again");
+        assertThat(proxy.wasCut()).as("the fault happened").isTrue();
+
+        // As promised: nothing was kept, and the next start (the source reachable again) copies every key.
+        values.put(ImportSettings.STANDALONE_FROM, "redis://127.0.0.1:" + source.port());
+        try (CacheBackend again = Standalone.startBackend(values);
+             ControlConnection redis = connect(again.embeddedServer().orElseThrow())) {
+            assertThat(contents(redis)).isEqualTo(expected);
         }
     }
 
