@@ -10,14 +10,9 @@ import io.compozy.cache.persistence.GenerationExport;
 import io.compozy.cache.persistence.PersistenceException;
 import io.compozy.cache.persistence.RdbFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.redisnode.RedisNode;
@@ -74,18 +69,11 @@ public final class DataImport {
             return;
         }
         long start = System.nanoTime();
-        Path work = null;
         KeyRestorer restorer = new KeyRestorer(target);
         try (GenerationExport export = GenerationExport.openOffline(dataDir, settings.fromDataDirKeyBytes())) {
-            work = Files.createTempDirectory("compozy-cache-import-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Path rdb = work.resolve("generation.rdb");
-            SnapshotInfo generation = newestReadable(export, dataDir, rdb);
-            DumpCapture.Reading reading = DumpCapture.fromFile(rdb, restorer);
+            SnapshotInfo generation = newestReadable(export, dataDir);
+            DumpCapture.Reading reading = DumpCapture.fromGeneration(export, generation.generation(), restorer);
             restorer.finish();
-            if (!reading.complete) {
-                throw new ImportFailure("generation " + generation.generation() + " ended before its end marker", null);
-            }
             LOG.info("Imported generation " + generation.generation() + " (taken at " + generation.takenAt() + ") of "
                     + dataDir + " into the Redis at " + where + ": " + restorer.restored() + " keys, " + restorer.bytes()
                     + " bytes in " + seconds(start) + " s; " + restorer.expired() + " key(s) had expired and were"
@@ -95,8 +83,6 @@ public final class DataImport {
             throw failed(dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")", where, restorer, e.getMessage(), e,
                     "The target is no longer empty: empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
                             + " before the next start, or that start will not import.");
-        } finally {
-            deleteQuietly(work);
         }
     }
 
@@ -176,24 +162,26 @@ public final class DataImport {
         }
     }
 
-    /** Writes the newest generation that reads back intact (falling back past corrupt ones) to {@code rdb}. */
-    private static SnapshotInfo newestReadable(final GenerationExport export, final Path dataDir, final Path rdb)
-            throws IOException {
+    /**
+     * The newest generation that reads back intact, falling back past corrupt ones. Read once without keeping
+     * anything (decrypted and checked in memory), before the copy streams it again: a damaged generation is
+     * found before a key of it is written.
+     */
+    private static SnapshotInfo newestReadable(final GenerationExport export, final Path dataDir) throws IOException {
         List<SnapshotInfo> generations = export.generations();
         if (generations.isEmpty()) {
-            throw new ImportFailure(dataDir + " holds no snapshot generation; point "
-                    + ImportSettings.DISTRIBUTED_DATA_DIR + " at the standalone server's data_dir", null);
+            throw new IOException(dataDir + " holds no snapshot generation; point "
+                    + ImportSettings.DISTRIBUTED_DATA_DIR + " at the standalone server's data_dir");
         }
         IOException last = null;
         for (SnapshotInfo candidate : generations) {
             if (!export.keyOpens(candidate.generation())) {
-                throw new ImportFailure("generation " + candidate.generation() + " is encrypted and "
+                throw new IOException("generation " + candidate.generation() + " is encrypted and "
                         + ImportSettings.DISTRIBUTED_ENCRYPTION_KEY + " is not set, or not the key it was written with;"
-                        + " set it to the standalone server's " + PersistenceSettings.ENCRYPTION_KEY, null);
+                        + " set it to the standalone server's " + PersistenceSettings.ENCRYPTION_KEY);
             }
             try {
-                Files.deleteIfExists(rdb);
-                export.writeRdb(OptionalLong.of(candidate.generation()), rdb);
+                export.verify(candidate.generation());
                 return candidate;
             } catch (IOException e) {
                 last = e;
@@ -262,14 +250,4 @@ public final class DataImport {
         return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
     }
 
-    private static void deleteQuietly(final Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            LOG.warning("Could not remove the import's temporary directory " + dir + ": " + e.getMessage());
-        }
-    }
 }

@@ -14,15 +14,18 @@ import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
 import io.compozy.cache.config.RedisAddress;
 import io.compozy.cache.config.Secret;
 import io.compozy.cache.config.TlsSettings;
+import io.compozy.cache.persistence.GenerationExport;
 import io.compozy.cache.persistence.RdbFile;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.security.GeneralSecurityException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -30,7 +33,7 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * Reads every key of an RDB as a DUMP payload with its expiry, through redis-replicator, and hands each to a
- * {@link KeyRestorer}: from an RDB file, from a source Redis's replication stream (the RDB it sends a new
+ * {@link KeyRestorer}: from a stored generation, from a source Redis's replication stream (the RDB it sends a new
  * replica, written at one fork: point-in-time), or from SCAN + DUMP + PTTL (not point-in-time).
  */
 final class DumpCapture {
@@ -75,14 +78,62 @@ final class DumpCapture {
     /** Why a SCAN copy ended early: the source closed the connection (or died) before the cursor came back to 0. */
     static final String SCAN_CUT_SHORT = "the source closed the connection before SCAN reached its last key, so the"
             + " copy would be short";
+    /** Bytes buffered between the store's reader and the parser. */
+    private static final int PIPE_BYTES = 1 << 20;
 
     private DumpCapture() {
     }
 
-    /** Every key of an RDB file, as the file's own format. */
-    static Reading fromFile(final Path rdb, final KeyRestorer target) throws IOException {
-        Replicator replicator = new RedisRdbReplicator(Files.newInputStream(rdb), configuration());
-        return run(replicator, -1, target, false);
+    /**
+     * Every key of a stored generation, streamed: the store decrypts and checks it chunk by chunk as the parser
+     * reads, so no plaintext copy of it is ever written to disk (nor needs the space). The store is read on a
+     * thread of its own that is never interrupted (an interrupt during JE I/O invalidates the environment); when
+     * the parse stops early, closing the pipe ends that thread at its next write.
+     *
+     * @throws IOException when the generation cannot be read back intact to its end
+     */
+    static Reading fromGeneration(final GenerationExport export, final long generation, final KeyRestorer target)
+            throws IOException {
+        PipedInputStream in = new PipedInputStream(PIPE_BYTES);
+        PipedOutputStream out = new PipedOutputStream(in);
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (PipedOutputStream rdb = out) {
+                export.writeRdb(OptionalLong.of(generation), rdb);
+                written.complete(null);
+            } catch (IOException | RuntimeException e) {
+                written.completeExceptionally(e);
+            }
+        }, "compozy-cache-import-generation-" + generation);
+        reader.setDaemon(true);
+        reader.start();
+        Reading reading;
+        try {
+            reading = run(new RedisRdbReplicator(in, configuration()), -1, target, false);
+        } finally {
+            in.close();
+            joinUninterruptibly(reader);
+        }
+        if (!reading.complete) {
+            Throwable why = written.handle((ok, error) -> error).join();
+            throw new IOException("generation " + generation + " ended before its end marker"
+                    + (why == null ? "" : ": " + why.getMessage()), why);
+        }
+        return reading;
+    }
+
+    private static void joinUninterruptibly(final Thread thread) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -65,6 +65,17 @@ public final class GenerationExport implements AutoCloseable {
     }
 
     /**
+     * Reads the generation back whole (decrypting and checking every chunk and its SHA-256) without keeping a
+     * byte of it: to know it is intact before streaming it somewhere that cannot take half of it back.
+     *
+     * @throws PersistenceException when the generation is not stored
+     * @throws IOException when it cannot be read back intact, with the key
+     */
+    public void verify(final long generation) throws IOException {
+        store.verify(stored(OptionalLong.of(generation)));
+    }
+
+    /**
      * Writes the generation's RDB bytes to {@code out}. A corrupt chunk, a wrong key or a checksum that does
      * not match fails with an IOException before the last byte: a caller streaming to a client must then
      * abort the transfer (a file must be deleted), never pass what was written as complete.
