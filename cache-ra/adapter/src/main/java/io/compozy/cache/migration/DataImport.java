@@ -12,6 +12,7 @@ import io.compozy.cache.persistence.RdbFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -25,7 +26,8 @@ import org.redisson.config.SingleServerConfig;
  *
  * <ul>
  *   <li>{@link #intoEmptyExternal}: the newest readable generation of a standalone snapshot store into the
- *       external Redis, only when that Redis holds no key (so a second start does not import again);</li>
+ *       external Redis, only when that Redis holds no key, under an {@link ImportMarker} that every later start
+ *       reads (a finished import is not redone, an unfinished one is not served);</li>
  *   <li>{@link #intoEmbedded}: a source Redis into the embedded server, through the replication stream
  *       (point-in-time), or SCAN + DUMP + PTTL with a warning where the source refuses replication.</li>
  * </ul>
@@ -41,49 +43,102 @@ public final class DataImport {
 
     /**
      * Copies the store named by {@value ImportSettings#DISTRIBUTED_DATA_DIR} into {@code target} when it is
-     * empty; logs why not otherwise. Nothing happens when the key is unset.
+     * empty; logs why not otherwise. Whether the key is set or not, a Redis whose {@link ImportMarker} says an
+     * import is under way or broke off is refused: a partial copy is never served.
      *
      * @param where the target's address, for messages
      * @param targetVersion the target's {@code redis_version}
-     * @throws ImportFailure naming the key or the step that failed; the store is left as it was
+     * @throws ImportFailure naming the key or the step that failed, or the unfinished import found; the store is
+     *     left as it was
      */
     public static void intoEmptyExternal(final ImportSettings settings, final RedissonClient target,
                                          final String where, final String targetVersion) {
+        Map<String, String> finished = ImportMarker.requireFinished(target, where, settings.fromDataDir().isPresent());
+        if (!finished.isEmpty()) {
+            settings.fromDataDir().ifPresent(dataDir -> alreadyImported(dataDir, where, finished));
+            return;
+        }
         if (settings.fromDataDir().isEmpty()) {
             return;
         }
         Path dataDir = settings.fromDataDir().get();
+        String from = dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")";
         int major = major(targetVersion);
         if (major >= 0 && major < 7) {
             // The snapshots hold Redis 7.0 data (RDB format 10): older servers refuse every key of it.
-            throw new ImportFailure("Import from " + dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ") not"
-                    + " started: the Redis at " + where + " is Redis " + targetVersion + ", and the snapshots hold Redis"
-                    + " 7.0 data (RDB format " + RdbFile.EMBEDDED_RDB_VERSION + "), which only Redis 7.0 and later"
-                    + " read. Nothing was written.", null);
+            throw new ImportFailure("Import from " + from + " not started: the Redis at " + where + " is Redis "
+                    + targetVersion + ", and the snapshots hold Redis 7.0 data (RDB format " + RdbFile.EMBEDDED_RDB_VERSION
+                    + "), which only Redis 7.0 and later read. Nothing was written.", null);
         }
         long existing = target.getKeys().count();
         if (existing > 0) {
-            LOG.info("Import from " + dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ") not done: the Redis at "
-                    + where + " already holds " + existing + " key(s), and the import only fills an empty Redis (after"
-                    + " an import, the next start finds the imported keys). Unset the key once the import is done.");
+            notEmpty(from, where, existing + " key(s)");
             return;
         }
         long start = System.nanoTime();
-        KeyRestorer restorer = new KeyRestorer(target);
         try (GenerationExport export = GenerationExport.openOffline(dataDir, settings.fromDataDirKeyBytes())) {
             SnapshotInfo generation = newestReadable(export, dataDir);
-            DumpCapture.Reading reading = DumpCapture.fromGeneration(export, generation.generation(), restorer);
-            restorer.finish();
-            LOG.info("Imported generation " + generation.generation() + " (taken at " + generation.takenAt() + ") of "
-                    + dataDir + " into the Redis at " + where + ": " + restorer.restored() + " keys, " + restorer.bytes()
-                    + " bytes in " + seconds(start) + " s; " + restorer.expired() + " key(s) had expired and were"
-                    + " skipped");
-            warnAboutOtherDatabases("Generation " + generation.generation() + " of " + dataDir, reading);
-        } catch (PersistenceException | IOException | ImportFailure e) {
-            throw failed(dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ")", where, restorer, e.getMessage(), e,
-                    "The target is no longer empty: empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
-                            + " before the next start, or that start will not import.");
+            try (ImportMarker.Claim claim = ImportMarker.claim(target, Map.of("source", dataDir.toString(),
+                    "generation", Long.toString(generation.generation()), "taken_at", generation.takenAt().toString()))) {
+                if (claim.won()) {
+                    copyClaimed(export, dataDir, generation, target, claim, from, where, start);
+                } else if (claim.nodeHoldsKeys()) {
+                    notEmpty(from, where, "keys written since they were counted");
+                } else {
+                    // Another server claimed it between our look and our claim.
+                    Map<String, String> theirs = ImportMarker.requireFinished(target, where, true);
+                    if (theirs.isEmpty()) {
+                        notEmpty(from, where, "a marker that was deleted while this server looked");
+                    } else {
+                        alreadyImported(dataDir, where, theirs);
+                    }
+                }
+            }
+        } catch (PersistenceException | IOException e) {
+            throw new ImportFailure("Import from " + from + " into " + where + " failed: " + words(e.getMessage())
+                    + ". Nothing was written; the source is untouched. Fix that and start again.", e);
         }
+    }
+
+    /**
+     * The claimed part: streams the generation into the target, then marks the import done. On a failure the
+     * marker says so, and every later start refuses the partial copy until it is emptied.
+     */
+    private static void copyClaimed(final GenerationExport export, final Path dataDir, final SnapshotInfo generation,
+                                    final RedissonClient target, final ImportMarker.Claim claim, final String from,
+                                    final String where, final long start) {
+        KeyRestorer restorer = new KeyRestorer(target);
+        DumpCapture.Reading reading;
+        try {
+            reading = DumpCapture.fromGeneration(export, generation.generation(), restorer);
+            restorer.finish();
+            claim.done(restorer.restored(), restorer.expired());
+        } catch (IOException | RuntimeException e) {
+            String reason = words(e.getMessage());
+            claim.failed(reason, restorer.restored());
+            throw new ImportFailure("Import from " + from + " into " + where + " failed: " + reason + ". "
+                    + restorer.restored() + " key(s) were copied before it; the source is untouched. The Redis holds"
+                    + " a partial copy, and its marker key '" + ImportMarker.KEY + "' says so: no server serves it"
+                    + " until it is emptied. Empty it (FLUSHDB on its database, or FLUSHALL on each Cluster master)"
+                    + " and start again: the import runs again.", e);
+        }
+        LOG.info("Imported generation " + generation.generation() + " (taken at " + generation.takenAt() + ") of "
+                + dataDir + " into the Redis at " + where + ": " + restorer.restored() + " keys, "
+                + restorer.bytes() + " bytes in " + seconds(start) + " s; " + restorer.expired() + " key(s) had"
+                + " expired and were skipped");
+        warnAboutOtherDatabases("Generation " + generation.generation() + " of " + dataDir, reading);
+    }
+
+    private static void alreadyImported(final Path dataDir, final String where, final Map<String, String> marker) {
+        LOG.info("Import from " + dataDir + " (" + ImportSettings.DISTRIBUTED_DATA_DIR + ") not done: the Redis at "
+                + where + " already holds " + ImportMarker.describe(marker) + " (marker key '" + ImportMarker.KEY
+                + "'), and an import runs once. Unset the key.");
+    }
+
+    private static void notEmpty(final String from, final String where, final String holds) {
+        LOG.info("Import from " + from + " not done: the Redis at " + where + " already holds " + holds + " and no"
+                + " import marker, and the import only fills an empty Redis; nothing was written. Unset the key if"
+                + " that data is the one you meant to import.");
     }
 
     /**
@@ -194,8 +249,7 @@ public final class DataImport {
 
     private static ImportFailure failed(final String from, final String into, final KeyRestorer restorer,
                                         final String why, final Throwable cause, final String whatNext) {
-        String reason = String.valueOf(why).replaceAll("[.\\s]+$", "");
-        return new ImportFailure("Import from " + from + " into " + into + " failed: " + reason + ". "
+        return new ImportFailure("Import from " + from + " into " + into + " failed: " + words(why) + ". "
                 + restorer.restored() + " key(s) were copied before it; the source is untouched. " + whatNext, cause);
     }
 
@@ -237,6 +291,11 @@ public final class DataImport {
         }
     }
 
+    /** A reason to go inside a sentence: without its final full stop. */
+    private static String words(final String why) {
+        return String.valueOf(why).replaceAll("[.\\s]+$", "");
+    }
+
     /** The major version of a {@code redis_version} such as 7.0.15; -1 when it cannot be read. */
     static int major(final String redisVersion) {
         try {
@@ -249,5 +308,4 @@ public final class DataImport {
     private static String seconds(final long startNanos) {
         return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
     }
-
 }

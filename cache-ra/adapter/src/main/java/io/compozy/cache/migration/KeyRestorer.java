@@ -23,7 +23,8 @@ import org.redisson.command.CommandBatchService;
  * Writes keys captured as DUMP payloads into a Redis through a RedissonClient: {@code RESTORE key expiry
  * payload ABSTTL}, so an expiry stays the absolute time it was at the source however long the copy takes. Each
  * key goes to the node that owns its slot (Redisson routes it), so the target may be a single Redis, a
- * Sentinel-managed one or a Cluster. Keys whose expiry has passed are skipped and counted. Up to
+ * Sentinel-managed one or a Cluster. Keys whose expiry has passed are skipped and counted; an
+ * {@link ImportMarker} is never copied. Up to
  * {@value #IN_FLIGHT} RESTOREs are in flight at once, sent in pipelined batches of {@value #BATCH}; the first
  * failure stops the copy and names the key.
  */
@@ -58,6 +59,9 @@ final class KeyRestorer {
      */
     void restore(final KeyValuePair<byte[], byte[]> pair, final String sourceFormat) {
         throwIfFailed();
+        if (ImportMarker.isMarker(pair.getKey())) {
+            return; // a marker describes the Redis it is in, not data to move
+        }
         this.sourceFormat = sourceFormat;
         Long expiresAt = expiresAtMillis(pair);
         if (expiresAt != null && expiresAt <= System.currentTimeMillis()) {

@@ -23,6 +23,9 @@ import org.redisson.client.protocol.RedisCommands;
 /** Real standalone parts for the tests: settings in a temp dir, the embedded server, raw command access. */
 final class Standalone {
 
+    /** The key in which an import into an external Redis keeps its record (docs/migration.md). */
+    static final String IMPORT_MARKER = "__compozy_internal__:import";
+
     static final Executor PUMP = task -> {
         Thread thread = new Thread(task, "test-redis-output");
         thread.setDaemon(true);
@@ -95,13 +98,13 @@ final class Standalone {
 
     /**
      * Every key with its type and full content (streams with their consumer groups), for comparing two
-     * servers. TTLs are compared separately, since they tick.
+     * servers; without the {@link #IMPORT_MARKER}, which describes a server, not its data. TTLs are compared
+     * separately, since they tick.
      */
     @SuppressWarnings("unchecked")
     static Map<String, Object> contents(final ControlConnection redis) {
         Map<String, Object> all = new TreeMap<>();
-        for (Object key : (List<Object>) call(redis, "KEYS", "*")) {
-            String name = (String) key;
+        for (String name : dataKeys(redis)) {
             String type = (String) call(redis, "TYPE", name);
             Object value = switch (type) {
                 case "string" -> call(redis, "GET", name);
@@ -147,13 +150,17 @@ final class Standalone {
     }
 
     /** Every key's absolute expiry in Unix ms (PEXPIRETIME: -1 without one), which does not tick. */
-    @SuppressWarnings("unchecked")
     static Map<String, Long> expiries(final ControlConnection redis) {
         Map<String, Long> all = new TreeMap<>();
-        for (Object key : (List<Object>) call(redis, "KEYS", "*")) {
-            all.put((String) key, (Long) call(redis, "PEXPIRETIME", (String) key));
+        for (String key : dataKeys(redis)) {
+            all.put(key, (Long) call(redis, "PEXPIRETIME", key));
         }
         return all;
+    }
+
+    /** Every key but the {@link #IMPORT_MARKER}. */
+    static List<String> dataKeys(final ControlConnection redis) {
+        return strings(call(redis, "KEYS", "*")).stream().filter(key -> !IMPORT_MARKER.equals(key)).toList();
     }
 
     private static Map<String, Object> pairs(final List<Object> flat) {
