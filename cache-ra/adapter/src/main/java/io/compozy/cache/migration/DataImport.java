@@ -198,14 +198,22 @@ public final class DataImport {
                     "No snapshot was taken, so the next start imports again.");
         } catch (AssertionError e) {
             // redis-replicator reports a refused login (AUTH, NOAUTH, NOPERM) this way
-            throw failed(from, "the embedded server", restorer, "the source refused the login: " + e.getMessage()
-                    + "; check " + ImportSettings.STANDALONE_USERNAME + " and " + ImportSettings.STANDALONE_PASSWORD, e,
+            throw failed(from, "the embedded server", restorer, "the source refused the login: " + loginRefusal(e)
+                    + "; check " + ImportSettings.STANDALONE_USERNAME + " and " + ImportSettings.STANDALONE_PASSWORD, null,
                     "No snapshot was taken, so the next start imports again.");
         }
         LOG.info("Imported the Redis at " + from + " into the embedded server through " + method.description + ": "
                 + restorer.restored() + " keys, " + restorer.bytes() + " bytes in " + seconds(start) + " s; "
                 + restorer.expired() + " key(s) had expired and were skipped; the source wrote " + reading.format());
         warnAboutOtherDatabases("The Redis at " + from, reading);
+    }
+
+    /**
+     * Redis's words for a refused login. redis-replicator's message also carries a digest of the password
+     * sent (a hex string), which must reach no log or status: long hex runs are cut out, and so is the cause.
+     */
+    static String loginRefusal(final AssertionError refused) {
+        return String.valueOf(refused.getMessage()).replaceAll("[0-9a-fA-F]{16,}", "<redacted>");
     }
 
     /** Keys outside database 0 were read and left out: say where, so that nobody believes them copied. */
