@@ -146,7 +146,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
 
     /**
      * A restore on request, on the owner's thread: the data now live is kept (the AOF stays where it is; without
-     * an AOF its RDB is saved in {@code data_dir} first), the server stops, and a new one starts on {@code chosen}.
+     * an AOF its RDB is saved in the work directory first), the server stops, and a new one starts on {@code chosen}.
      * If that fails, the server starts again on the data that was live before; if even that fails, it is
      * restarted as after a crash.
      *
