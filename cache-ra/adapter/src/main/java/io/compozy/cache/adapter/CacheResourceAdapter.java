@@ -127,6 +127,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             provider.close(); // the managers and caches created before the one that failed
             throw new JCacheStartException(e);
         }
+        provider.allowList().publish();
         boolean library = LibraryRegistration.register(provider);
         LOG.info(() -> "JCache on the shared client: " + settings.caches().size() + " declared cache(s)"
                 + (library ? ", provider library shared (sessionCache-1.0 can use it)" : ""));
@@ -139,6 +140,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
         if (provider != null) {
             LibraryRegistration.unregister(provider);
             provider.close();
+            provider.allowList().unpublish();
         }
     }
 

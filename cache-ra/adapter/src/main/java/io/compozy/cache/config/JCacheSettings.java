@@ -17,11 +17,22 @@ import java.util.regex.Pattern;
  * {@code created}, {@code accessed}, {@code modified} or {@code touched} (JSR-107's expiry policies).
  * Example: {@code products=10m, prices=accessed:30s, countries}.
  *
+ * <p>{@value #ALLOWED_CLASSES} names, as JEP 290 patterns separated by {@code ;} (for example
+ * {@code com.example.shop.*;com.example.Price}), the application classes JCache values may be read back
+ * as, besides the JDK's value types; every other class is refused before it is instantiated.
+ *
  * @param caches the declared caches, in the order written
+ * @param allowedClasses the operator's JEP 290 patterns, checked; empty for the JDK's value types only
  */
-public record JCacheSettings(List<DeclaredCache> caches) {
+public record JCacheSettings(List<DeclaredCache> caches, String allowedClasses) {
 
     public static final String CACHES = "compozy.jcache.caches";
+    public static final String ALLOWED_CLASSES = "compozy.jcache.allowed_classes";
+
+    /** Declared caches, and values of the JDK's value types only. */
+    public JCacheSettings(final List<DeclaredCache> caches) {
+        this(caches, "");
+    }
 
     /** Names a cache may have when declared in configuration (code may use any name). */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -41,7 +52,24 @@ public record JCacheSettings(List<DeclaredCache> caches) {
 
     /** @throws InvalidConfigurationException naming {@value #CACHES} and the entry that is wrong */
     public static JCacheSettings load(final ConfigLookup config) {
-        return parse(config.get(CACHES).orElse(""));
+        return new JCacheSettings(parse(config.get(CACHES).orElse("")).caches(),
+                allowedClasses(config.get(ALLOWED_CLASSES).orElse("")));
+    }
+
+    /** @throws InvalidConfigurationException naming {@value #ALLOWED_CLASSES} when the JDK cannot read a pattern */
+    static String allowedClasses(final String raw) {
+        String patterns = raw.strip();
+        if (patterns.isEmpty()) {
+            return "";
+        }
+        try {
+            java.io.ObjectInputFilter.Config.createFilter(patterns);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationException(ALLOWED_CLASSES, "'" + patterns + "' is not a JEP 290 filter: "
+                    + e.getMessage() + " (class or package patterns such as com.example.shop.* or com.example.Price,"
+                    + " separated by ';')");
+        }
+        return patterns;
     }
 
     static JCacheSettings parse(final String raw) {

@@ -1,6 +1,7 @@
 package io.compozy.cache.jcache;
 
 import io.compozy.cache.config.JCacheSettings;
+import java.io.IOException;
 import java.net.URI;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,10 @@ final class SharedCacheManager implements CacheManager {
     private final URI uri;
     private final ClassLoader classLoader;
     private final CacheManager redisson;
-    /** Java serialization, read back with this manager's class loader (JSR-107 stores by value): {@link ManagerCodec}. */
+    /**
+     * Java serialization, read back with this manager's class loader through the adapter's allow-list (JSR-107
+     * stores by value): {@link ManagerCodec}.
+     */
     private final Codec codec;
 
     SharedCacheManager(final SharedCachingProvider provider, final URI uri, final ClassLoader classLoader,
@@ -46,7 +50,7 @@ final class SharedCacheManager implements CacheManager {
         this.uri = uri;
         this.classLoader = classLoader;
         this.redisson = redisson;
-        this.codec = new ManagerCodec(classLoader);
+        this.codec = new ManagerCodec(classLoader, provider.allowList());
     }
 
     /** The caches of {@code compozy.jcache.caches}: present before the application asks for them. */
@@ -168,14 +172,23 @@ final class SharedCacheManager implements CacheManager {
     static final class ManagerCodec extends ByteArrayCodec {
 
         private final SerializationCodec serialization;
+        private final Decoder<Object> decoder;
 
-        ManagerCodec(final ClassLoader classLoader) {
+        ManagerCodec(final ClassLoader classLoader, final DeserializationAllowList allowList) {
             this.serialization = new SerializationCodec(classLoader);
+            this.decoder = (buf, state) -> {
+                try {
+                    return allowList.read(buf, classLoader);
+                } catch (ClassNotFoundException e) {
+                    throw new IOException(e);
+                }
+            };
         }
 
+        /** Java serialization through the allow-list: a class outside it is refused, never instantiated. */
         @Override
         public Decoder<Object> getValueDecoder() {
-            return serialization.getValueDecoder();
+            return decoder;
         }
 
         @Override

@@ -22,7 +22,7 @@ import org.redisson.jcache.JCachingProvider;
  * client of its own). One manager per (URI, class loader) until it is closed, then a new one, as JSR-107
  * asks; a closed manager is forgotten however it was closed, so its class loader is not kept. Entries are
  * Java-serialized and read back with the manager's class loader, so an application's own classes come
- * back as themselves.
+ * back as themselves, and only the classes the allow-list names ({@link DeserializationAllowList}).
  */
 public final class SharedCachingProvider implements CachingProvider {
 
@@ -33,6 +33,7 @@ public final class SharedCachingProvider implements CachingProvider {
 
     private final Redisson client;
     private final JCacheSettings settings;
+    private final DeserializationAllowList allowList;
     /**
      * Redisson's provider, private to this one: it builds the managers ours wrap. Every close of one of them
      * ends here (also {@code cache.getCacheManager().close()}, which reaches Redisson's manager directly),
@@ -59,6 +60,7 @@ public final class SharedCachingProvider implements CachingProvider {
     public SharedCachingProvider(final RedissonClient client, final JCacheSettings settings) {
         this.client = (Redisson) client;
         this.settings = settings;
+        this.allowList = new DeserializationAllowList(settings.allowedClasses());
     }
 
     @Override
@@ -159,6 +161,11 @@ public final class SharedCachingProvider implements CachingProvider {
 
     Redisson client() {
         return client;
+    }
+
+    /** What every manager's values may be read back as ({@link JCacheSettings#ALLOWED_CLASSES}). */
+    public DeserializationAllowList allowList() {
+        return allowList;
     }
 
     /**

@@ -38,4 +38,17 @@ class JCacheSettingsTest {
         assertThatThrownBy(() -> JCacheSettings.parse("p=0s")).isInstanceOf(InvalidConfigurationException.class)
                 .hasMessageContaining("greater than zero");
     }
+
+    @Test
+    void allowedClassesAreJep290PatternsAndABadOneNamesTheKey() {
+        assertThat(JCacheSettings.load(ConfigLookup.of(Map.of(JCacheSettings.ALLOWED_CLASSES,
+                " com.example.shop.*;com.example.Price "))).allowedClasses())
+                .isEqualTo("com.example.shop.*;com.example.Price");
+        assertThat(JCacheSettings.load(ConfigLookup.of(Map.of())).allowedClasses()).isEmpty();
+        assertThatThrownBy(() -> JCacheSettings.load(ConfigLookup.of(Map.of(JCacheSettings.ALLOWED_CLASSES,
+                "com.example.*;maxdepth=deep"))))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("'compozy.jcache.allowed_classes'")
+                .hasMessageContaining("not a JEP 290 filter");
+    }
 }

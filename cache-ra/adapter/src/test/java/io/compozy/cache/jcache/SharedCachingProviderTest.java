@@ -60,7 +60,8 @@ class SharedCachingProviderTest {
         backend = CacheBackend.start(CacheSettings.load(ConfigLookup.of(Map.of("redis.mode", "standalone",
                 CacheSettings.WORK_DIR, root.resolve("work").toString(), PersistenceSettings.ENABLED, "false"))), PUMP);
         provider = new SharedCachingProvider(backend.client(),
-                JCacheSettings.load(ConfigLookup.of(Map.of(JCacheSettings.CACHES, "products, prices=3s"))));
+                JCacheSettings.load(ConfigLookup.of(Map.of(JCacheSettings.CACHES, "products, prices=3s",
+                        JCacheSettings.ALLOWED_CLASSES, Greeting.class.getName()))));
     }
 
     @AfterAll
@@ -319,6 +320,61 @@ class SharedCachingProviderTest {
             io.compozy.cache.provider.SharedProvider.unregister(running);
             running.close();
         }
+    }
+
+    @Test
+    void aValueOfAClassOutsideTheAllowListIsRefusedOnGetAndNeverInstantiated() throws Exception {
+        CacheManager manager = provider.getCacheManager(URI_OF("allow-list"), isolatedLoader());
+        Cache<Object, Object> cache = manager.createCache("allow-list", new MutableConfiguration<>());
+        cache.put("planted", "an ordinary value, replaced below as another client of the Redis could");
+        // Serialized in a class loader of its own (initializing that copy), then written over the entry's
+        // value with a plain byte-array client.
+        Object gadget = isolatedLoader().loadClass(Tripwire.class.getName()).getConstructor().newInstance();
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(gadget);
+        }
+        org.redisson.api.RMap<byte[], byte[]> raw = backend.client().getMap("allow-list",
+                org.redisson.client.codec.ByteArrayCodec.INSTANCE);
+        assertThat(raw.readAllKeySet()).hasSize(1);
+        raw.put(raw.readAllKeySet().iterator().next(), bytes.toByteArray());
+        int marks = Tripwire.marks();
+        long refusedBefore = provider.allowList().getRejectedCount();
+
+        assertThatThrownBy(() -> cache.get("planted"))
+                .hasStackTraceContaining("JCache refused to deserialize a value of class " + Tripwire.class.getName())
+                .hasStackTraceContaining(JCacheSettings.ALLOWED_CLASSES);
+
+        assertThat(Tripwire.marks()).as("neither initialized nor read").isEqualTo(marks);
+        assertThat(provider.allowList().getRejectedCount()).isEqualTo(refusedBefore + 1);
+        assertThat(provider.allowList().getLastRejectedClass()).isEqualTo(Tripwire.class.getName());
+        cache.put("after", "the client still works");
+        assertThat(cache.get("after")).isEqualTo("the client still works");
+    }
+
+    @Test
+    void theJdksValueTypesAndTheAllowedApplicationClassesRoundTrip() throws Exception {
+        ClassLoader loader = isolatedLoader();
+        Cache<Object, Object> cache = provider.getCacheManager(URI_OF("values"), loader)
+                .createCache("values", new MutableConfiguration<>());
+        Object greeting = loader.loadClass(Greeting.class.getName()).getConstructor(String.class).newInstance("hi");
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("string", "text");
+        values.put("long", 42L);
+        values.put("bytes", new byte[] {1, 2, 3});
+        values.put("list", new java.util.ArrayList<>(List.of(1, "two", 3.0)));
+        values.put("map", new java.util.HashMap<>(Map.of("k", java.util.UUID.randomUUID())));
+        values.put("set", new java.util.TreeSet<>(Set.of("a", "b")));
+        values.put("immutable", List.of("x", "y"));
+        values.put("instant", java.time.Instant.parse("2026-12-07T20:00:00Z"));
+        values.put("decimal", new java.math.BigDecimal("12.50"));
+        values.put("uri", java.net.URI.create("https://example.com/a"));
+        values.put("concurrent", new java.util.concurrent.ConcurrentHashMap<>(Map.of("n", 1)));
+        values.put("greeting", greeting);
+        values.forEach(cache::put);
+
+        values.forEach((key, value) -> assertThat(cache.get(key)).as(key).isEqualTo(value));
+        assertThat(cache.get("greeting").getClass().getClassLoader()).isSameAs(loader);
     }
 
     private static java.net.URI URI_OF(final String name) {

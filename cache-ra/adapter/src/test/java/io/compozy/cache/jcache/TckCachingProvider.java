@@ -35,7 +35,9 @@ public final class TckCachingProvider implements CachingProvider {
                             thread.start();
                         });
                 Runtime.getRuntime().addShutdownHook(new Thread(backend::close));
-                shared = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of()));
+                // The TCK's value classes, as an application names its own in compozy.jcache.allowed_classes.
+                shared = new SharedCachingProvider(backend.client(), new JCacheSettings(List.of(),
+                        "org.jsr107.tck.**;domain.**"));
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(e);
             }
