@@ -1,6 +1,7 @@
 package io.compozy.cache.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.api.CacheConnection;
@@ -48,7 +49,7 @@ class JCacheIT {
 
     @Deployment
     static WebArchive secondApplication() {
-        return SecondApplication.archive(JCacheIT.class, Purchase.class, Recorder.class, CacheManagerProducer.class,
+        return SecondApplication.archive(JCacheIT.class, Purchase.class, Unlisted.class, Recorder.class, CacheManagerProducer.class,
                 MetricsText.class)
                 .addAsLibraries(SecondApplication.jarOf(org.awaitility.Awaitility.class),
                         SecondApplication.jarOf(org.hamcrest.Matcher.class));
@@ -93,6 +94,25 @@ class JCacheIT {
             assertThat(connection.cacheManager().getCache("it-eternal").get(key)).isEqualTo(new Purchase(key, 3));
         }
         assertThat(redis.getKeys().countExists("it-eternal")).as("the cache is a hash in the adapter's Redis").isEqualTo(1);
+    }
+
+    /** A class of this application that the server's compozy.jcache.allowed_classes does not name. */
+    public record Unlisted(String text) implements Serializable {
+    }
+
+    @Test
+    void aValueOfAClassTheServerDoesNotAllowIsRefusedOnGetNamingTheClassAndCounted() {
+        Cache<String, Object> cache = caches.getCache("it-eternal");
+        cache.put(key, new Unlisted("written by this application, never read back as one"));
+        double before = MetricsText.scrape().count("compozy_jcache_deserialization_rejected_total");
+
+        assertThatThrownBy(() -> cache.get(key)).isInstanceOf(javax.cache.CacheException.class)
+                .hasMessageContaining("JCache refused to deserialize a value of class " + Unlisted.class.getName())
+                .hasMessageContaining("compozy.jcache.allowed_classes");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> MetricsText.scrape()
+                .count("compozy_jcache_deserialization_rejected_total") >= before + 1);
+        cache.remove(key);
     }
 
     @Test

@@ -19,6 +19,7 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.metrics.Counter;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.Tag;
@@ -28,13 +29,17 @@ import org.eclipse.microprofile.metrics.Tag;
  * with a {@code cache} tag. They come from the standard {@code javax.cache:type=CacheStatistics} beans
  * of every CacheManager the adapter handed out in this server (every application's, and Liberty's
  * session caches), summed per cache name. A task finds new caches every {@value BackendMetrics#REFRESH_KEY};
- * a scrape reads in-memory counters only.
+ * a scrape reads in-memory counters only. The same task counts the values the adapter's deserialization
+ * allow-list refused ({@value #REJECTED}).
  */
 @ApplicationScoped
 public class JCacheMetrics {
 
     /** The adapter's managers register their beans under CacheManager=compozy-cache.jcache-N... */
     static final String MANAGER_PREFIX = "compozy-cache.jcache";
+    /** The adapter's JCache deserialization allow-list publishes its refusals here. */
+    static final String ALLOW_LIST_BEAN = "io.compozy.cache:type=JCacheDeserialization";
+    static final String REJECTED = "compozy_jcache_deserialization_rejected_total";
     static final List<String> STATISTICS = List.of("CacheHits", "CacheMisses", "CachePuts", "CacheRemovals",
             "CacheEvictions");
 
@@ -47,6 +52,9 @@ public class JCacheMetrics {
     private final MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
     private ScheduledFuture<?> task;
+    private Counter rejected;
+    /** The adapter's count when last read; it starts again from 0 when the adapter does. */
+    private long rejectedSeen;
 
     /** For CDI's proxy only. */
     protected JCacheMetrics() {
@@ -65,6 +73,9 @@ public class JCacheMetrics {
 
     void start(@Observes @Initialized(ApplicationScoped.class) final Object applicationStarted) {
         if (enabled) {
+            rejected = registry.counter(Metadata.builder().withName(REJECTED).withDescription("JCache values refused"
+                    + " because their class is not in the deserialization allow-list (compozy.jcache.allowed_classes)")
+                    .build());
             long millis = Math.max(100, refresh.toMillis());
             task = executors.scheduler().scheduleWithFixedDelay(this::discover, 0, millis, TimeUnit.MILLISECONDS);
         }
@@ -77,9 +88,10 @@ public class JCacheMetrics {
         }
     }
 
-    /** Registers the gauges of caches seen for the first time. */
+    /** Registers the gauges of caches seen for the first time, and counts new refusals. */
     void discover() {
         try {
+            countRefusals();
             for (ObjectName bean : beans()) {
                 String cache = bean.getKeyProperty("Cache");
                 if (cache != null && registered.add(cache)) {
@@ -89,6 +101,18 @@ public class JCacheMetrics {
         } catch (RuntimeException | JMException e) {
             LOG.log(Level.FINE, "reading the JCache statistics beans failed", e);
         }
+    }
+
+    private void countRefusals() throws JMException {
+        ObjectName bean = new ObjectName(ALLOW_LIST_BEAN);
+        if (!jmx.isRegistered(bean)) {
+            return;
+        }
+        long count = ((Number) jmx.getAttribute(bean, "RejectedCount")).longValue();
+        if (count > rejectedSeen) {
+            rejected.inc(count - rejectedSeen);
+        }
+        rejectedSeen = count;
     }
 
     private void register(final String cache) {

@@ -116,14 +116,16 @@ class ExampleConfigurationsTest {
     }
 
     @Test
-    void theJvmOptionsSetTheGlobalModeToStandalone() throws Exception {
+    void theJvmOptionsSetTheGlobalModeToStandaloneAndAReadableSerialFilter() throws Exception {
         Map<String, String> properties = new HashMap<>();
         for (String line : Files.readAllLines(EXAMPLES.resolve("jvm.options"))) {
             if (line.startsWith("-D")) {
                 properties.put(line.substring(2, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
             }
         }
-        assertThat(properties).containsOnlyKeys("mode");
+        assertThat(properties).containsOnlyKeys("mode", "jdk.serialFilter");
+        // The documented session filter is one the JDK reads (a typo would stop every deserialization).
+        assertThat(java.io.ObjectInputFilter.Config.createFilter(properties.remove("jdk.serialFilter"))).isNotNull();
         properties.put("redis.standalone.work_dir", output.toString());
         assertThat(CacheSettings.load(ConfigLookup.of(properties)).mode()).isEqualTo(Mode.STANDALONE);
     }
