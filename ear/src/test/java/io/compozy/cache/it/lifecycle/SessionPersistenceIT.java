@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.compozy.cache.it.sessions.CounterServlet;
+import io.compozy.cache.it.sessions.SerialFilterServlet;
 import io.compozy.cache.it.support.Api;
 import io.compozy.cache.it.support.LibertyProcess;
 import io.compozy.cache.it.support.ShippedServerPerTest;
@@ -54,10 +55,30 @@ class SessionPersistenceIT {
     private final HttpClient browser = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
             .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL)).build();
 
+    /** The documented JVM-wide deserialization filter for sessions, as an operator copies it. */
+    private static final Path DOCUMENTED_JVM_OPTIONS = Path.of("..", "docs", "examples", "jvm.options");
+
     @BeforeEach
-    void dropTheWarIn() {
-        ShrinkWrap.create(WebArchive.class, "counter.war").addClasses(CounterServlet.class, CounterServlet.Visits.class)
+    void dropTheWarIn() throws IOException {
+        ShrinkWrap.create(WebArchive.class, "counter.war")
+                .addClasses(CounterServlet.class, CounterServlet.Visits.class, SerialFilterServlet.class)
                 .as(ZipExporter.class).exportTo(war(TestServer.serverDir()).toFile(), true);
+        Files.writeString(jvmOptions(TestServer.serverDir()), serialFilterLine() + "\n");
+    }
+
+    /** The {@code -Djdk.serialFilter} line of docs/examples/jvm.options (its mode line would fix the mode). */
+    private static String serialFilterLine() throws IOException {
+        return Files.readAllLines(DOCUMENTED_JVM_OPTIONS).stream().filter(line -> line.startsWith("-Djdk.serialFilter="))
+                .findFirst().orElseThrow(() -> new AssertionError(DOCUMENTED_JVM_OPTIONS + " has no -Djdk.serialFilter"));
+    }
+
+    /** The sessions below are read back under the documented filter, not without one. */
+    private void assertTheDocumentedSerialFilterIsInForce(final int port) throws IOException {
+        HttpResponse<String> filter = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/counter/serial-filter"))
+                        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString()),
+                r -> r.statusCode() == 200);
+        assertThat(filter.body()).isEqualTo(serialFilterLine().substring("-Djdk.serialFilter=".length()));
     }
 
     @AfterEach
@@ -67,13 +88,19 @@ class SessionPersistenceIT {
         }
         delete(secondServerDir());
         Files.deleteIfExists(war(TestServer.serverDir()));
+        Files.deleteIfExists(jvmOptions(TestServer.serverDir()));
+    }
+
+    private static Path jvmOptions(final Path serverDir) {
+        return serverDir.resolve("jvm.options");
     }
 
     @Test
-    void standaloneASessionSurvivesARestartAndACrashAfterASnapshot() {
+    void standaloneASessionSurvivesARestartAndACrashAfterASnapshot() throws IOException {
         Map<String, String> env = Map.of("REDIS_STANDALONE_PERSISTENCE_DATA_DIR", dataDir.resolve("snapshots").toString());
         LibertyProcess.start(env);
         int port = TestServer.httpPort();
+        assertTheDocumentedSerialFilterIsInForce(port);
         assertThat(count(port)).isEqualTo("count=1 ports=[" + port + "]");
         assertThat(count(port)).startsWith("count=2 ");
         assertThat(count(port)).startsWith("count=3 ");
@@ -108,6 +135,8 @@ class SessionPersistenceIT {
         LibertyProcess.start(env);
         env.put("HTTP_PORT", Integer.toString(second));
         LibertyProcess.start(SECOND, env);
+        assertTheDocumentedSerialFilterIsInForce(first);
+        assertTheDocumentedSerialFilterIsInForce(second);
 
         assertThat(count(first)).startsWith("count=1 ");
         assertThat(count(second)).startsWith("count=2 ");
