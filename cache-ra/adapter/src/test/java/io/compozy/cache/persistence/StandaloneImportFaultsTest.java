@@ -126,6 +126,55 @@ class StandaloneImportFaultsTest {
         }
     }
 
+    /**
+     * A source that does not check payloads deeply (Redis's default) holds a hash whose listpack header claims 6
+     * entries instead of 4; the embedded server (sanitize-dump-payload yes) refuses its RESTORE, the import fails
+     * naming the key, nothing of it is kept, and once the key is gone from the source the next start copies all.
+     */
+    @Test
+    void aMalformedPayloadFromTheSourceIsRefusedNamingTheKeyAndNothingOfTheImportIsKept() throws Exception {
+        EmbeddedRedisServer source = opened(Standalone.startPlain(root.resolve("source")));
+        RedissonClient sourceClient = client(source.port(), source);
+        opened.push(sourceClient::shutdown);
+        Map<String, Object> expected;
+        try (ControlConnection redis = connect(source)) {
+            fill(redis, 500);
+            expected = contents(redis);
+            call(redis, "HSET", "h", "a", "1", "b", "2");
+            call(redis, "CONFIG", "SET", "sanitize-dump-payload", "no");
+        }
+        byte[] dump = sourceClient.getBucket("h").dump();
+        byte[] corrupt = Arrays.copyOf(dump, dump.length - 10); // type and value, without version and checksum
+        assertThat(corrupt[0]).as("RDB_TYPE_HASH_LISTPACK").isEqualTo((byte) 16);
+        corrupt[6] = 6; // the listpack header's element count, after the type, the length and the total size
+        sourceClient.getBucket("malformed").restore(payload(corrupt));
+        sourceClient.getBucket("h").delete();
+        Map<String, String> values = standalone("malformed", source.port());
+        values.put(ImportSettings.STANDALONE_PASSWORD, source.password().reveal());
+
+        assertThatThrownBy(() -> Standalone.startBackend(values)).isInstanceOf(CacheBackend.BackendStartException.class)
+                .hasMessageContaining("'malformed'")
+                .hasMessageContaining("Bad data format")
+                .hasMessageContaining("No snapshot was taken, so the next start imports again");
+        assertThat(source.isAlive()).isTrue();
+
+        sourceClient.getBucket("malformed").delete();
+        try (CacheBackend again = Standalone.startBackend(values);
+             ControlConnection redis = connect(again.embeddedServer().orElseThrow())) {
+            assertThat(contents(redis)).isEqualTo(expected);
+        }
+    }
+
+    /** A DUMP payload of {@code value} (type byte and serialized value) for Redis 7.0: RDB version 10, CRC64. */
+    private static byte[] payload(final byte[] value) {
+        java.nio.ByteBuffer payload = java.nio.ByteBuffer.allocate(value.length + 10)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        payload.put(value).putShort((short) 10);
+        payload.putLong(com.moilioncircle.redis.replicator.util.CRC64.crc64(Arrays.copyOf(payload.array(),
+                value.length + 2)));
+        return payload.array();
+    }
+
     /** Whether the thread is parked in the restorer: waiting for the target's answers to RESTOREs it sent. */
     private static boolean waitsForReplies(final Thread thread) {
         Thread.State state = thread.getState();
