@@ -1,5 +1,6 @@
 package io.compozy.cache.jcache;
 
+import io.compozy.cache.config.JCacheSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
@@ -30,11 +31,13 @@ public final class DeserializationAllowList implements DeserializationAllowListM
 
     /**
      * The JDK's value types: boxes, strings, enums and arrays of them, big numbers, java.time, the
-     * collections (also the concurrent ones, atomics and the locks a ConcurrentHashMap writes) and URIs. Not java.net.URL (its hashCode resolves
-     * host names), nor reflection, lambdas, proxies or anything outside the JDK.
+     * collections (also the concurrent ones, atomics and the locks a ConcurrentHashMap writes) and URIs.
+     * Not java.net.URL (its hashCode resolves host names), nor reflection, lambdas, proxies or anything
+     * outside the JDK.
      */
     public static final String JDK_VALUE_TYPES = "java.lang.*;java.math.BigInteger;java.math.BigDecimal;java.time.*;"
-            + "java.util.*;java.util.concurrent.*;java.util.concurrent.atomic.*;java.util.concurrent.locks.*;java.net.URI";
+            + "java.util.*;java.util.concurrent.*;java.util.concurrent.atomic.*;java.util.concurrent.locks.*;"
+            + "java.net.URI";
     /** Distinct refused classes logged at WARNING; later ones are counted only (a flood must not fill the log). */
     private static final int LOGGED_CLASSES = 100;
     private static final Logger LOG = Logger.getLogger(DeserializationAllowList.class.getName());
@@ -48,11 +51,11 @@ public final class DeserializationAllowList implements DeserializationAllowListM
     private volatile String lastRejectedClass = "";
 
     /**
-     * @param allowed the operator's JEP 290 patterns ({@code ;}-separated, checked by
-     *     {@link io.compozy.cache.config.JCacheSettings}), applied before the JDK's value types; may be empty
+     * @param allowed the operator's JEP 290 patterns ({@code ;}-separated, stripped and checked by
+     *     {@link JCacheSettings}), applied before the JDK's value types; may be empty
      */
     public DeserializationAllowList(final String allowed) {
-        this.patterns = (allowed.isBlank() ? "" : allowed.strip() + ";") + JDK_VALUE_TYPES + ";!*";
+        this.patterns = (allowed.isEmpty() ? "" : allowed + ";") + JDK_VALUE_TYPES + ";!*";
         this.filter = ObjectInputFilter.Config.createFilter(patterns);
     }
 
@@ -88,11 +91,11 @@ public final class DeserializationAllowList implements DeserializationAllowListM
     private RefusedClassException refuse(final String className, final InvalidClassException cause) {
         rejected.incrementAndGet();
         lastRejectedClass = className;
+        RefusedClassException refused = new RefusedClassException(className, cause);
         if (logged.size() < LOGGED_CLASSES && logged.add(className)) {
-            LOG.warning(() -> "JCache refused to deserialize a value of class " + className + ": not in the allow-list"
-                    + " (" + io.compozy.cache.config.JCacheSettings.ALLOWED_CLASSES + " adds classes; docs/security.md)");
+            LOG.warning(refused.getMessage());
         }
-        return new RefusedClassException(className, cause);
+        return refused;
     }
 
     /** Publishes the counts in JMX, replacing the bean a previous start of the adapter left. */
@@ -150,7 +153,7 @@ public final class DeserializationAllowList implements DeserializationAllowListM
 
         RefusedClassException(final String className, final InvalidClassException cause) {
             super("JCache refused to deserialize a value of class " + className + ": it is not in the allow-list ("
-                    + io.compozy.cache.config.JCacheSettings.ALLOWED_CLASSES + " adds an application's classes as"
+                    + JCacheSettings.ALLOWED_CLASSES + " adds an application's classes as"
                     + " JEP 290 patterns; docs/security.md)");
             initCause(cause);
         }
