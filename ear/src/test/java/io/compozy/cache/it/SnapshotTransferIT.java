@@ -76,6 +76,14 @@ class SnapshotTransferIT {
             byte[] noise = new byte[768 * 1024];
             new java.security.SecureRandom().nextBytes(noise);
             plain.call("SET", PREFIX + "big", HexFormat.of().formatHex(noise));
+            // Keys of the other tests that expire soon (locks, rate windows) could expire before the restore
+            // loads the file, which is Redis's rule, not a difference: compare only keys that stay.
+            for (Object key : (List<?>) plain.call("KEYS", "*")) {
+                long ttl = (Long) plain.call("PTTL", key.toString());
+                if (ttl >= 0 && ttl < Duration.ofMinutes(10).toMillis()) {
+                    plain.call("DEL", key.toString());
+                }
+            }
             digest = plain.digest();
             changed = Files.readAllBytes(plain.save());
         }

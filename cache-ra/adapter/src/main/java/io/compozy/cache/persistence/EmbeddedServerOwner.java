@@ -144,16 +144,24 @@ public final class EmbeddedServerOwner implements AutoCloseable {
         }
     }
 
+    /** Work on the restored server before any client is let in; it handles its own failures (the restore stands). */
+    @FunctionalInterface
+    interface BeforeUnlock {
+        void run(EmbeddedRedisServer restored);
+    }
+
     /**
      * A restore on request, on the owner's thread: the data now live is kept (the AOF stays where it is; without
-     * an AOF its RDB is saved in the work directory first), the server stops, and a new one starts on {@code chosen}.
-     * If that fails, the server starts again on the data that was live before; if even that fails, it is
+     * an AOF its RDB is saved in the work directory first), the server stops, and a new one starts on {@code chosen}
+     * with a password no client has. {@code beforeServing} and then {@code beforeUnlock} run on it, and only then
+     * are the clients let in, so what they run on sees the restored data and nothing a client wrote since.
+     * If the start fails, the server starts again on the data that was live before; if even that fails, it is
      * restarted as after a crash.
      *
      * @throws SnapshotFailedException naming what failed, what runs now and whether that is the live data of before
      */
-    void restore(final StoredGeneration chosen, final Optional<Persistence.BeforeServing> beforeServing)
-            throws IOException {
+    void restore(final StoredGeneration chosen, final Optional<Persistence.BeforeServing> beforeServing,
+                 final BeforeUnlock beforeUnlock) throws IOException {
         StartSources start = sources.orElseThrow();
         EmbeddedRedisServer old = current();
         Optional<Path> liveBefore = Optional.empty();
@@ -168,8 +176,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             stoppedOnPurpose.add(old.pid());
             old.close();
             try {
-                server = beforeServing.isEmpty() ? start.startOn(chosen, launcher(Optional.of(old)))
-                        : startPrepared(chosen, old, beforeServing.get());
+                server = startLocked(chosen, old, beforeServing, beforeUnlock);
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + chosen.generation() + " could not be restored (" + e.getMessage()
                         + "); starting the server again on the data that was live before the restore");
@@ -191,33 +198,46 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     }
 
     /**
-     * Starts on {@code chosen} with a password no client has, runs {@code beforeServing} on a client of its own,
-     * and only then gives Redis the clients' password: until then they are refused and keep reconnecting.
+     * Starts on {@code chosen} with a password no client has, runs {@code beforeServing} on a client of its own
+     * and {@code beforeUnlock}, and only then gives Redis the clients' password: until then they are refused and
+     * keep reconnecting.
      */
-    private EmbeddedRedisServer startPrepared(final StoredGeneration chosen, final EmbeddedRedisServer old,
-                                              final Persistence.BeforeServing beforeServing) throws IOException {
+    private EmbeddedRedisServer startLocked(final StoredGeneration chosen, final EmbeddedRedisServer old,
+                                            final Optional<Persistence.BeforeServing> beforeServing,
+                                            final BeforeUnlock beforeUnlock) throws IOException {
         Secret locked = EmbeddedRedisServer.newPassword();
         EmbeddedRedisServer restored = sources.orElseThrow().startOn(chosen, (data, appendOnly) ->
                 EmbeddedRedisServer.startAgain(old, standalone, pump, data, appendOnly, locked));
         try {
-            Config config = new Config().setThreads(1).setNettyThreads(2);
-            config.useSingleServer().setAddress("redis://" + restored.host() + ":" + restored.port())
-                    .setPassword(locked.reveal()).setConnectionMinimumIdleSize(1).setConnectionPoolSize(4)
-                    .setSubscriptionConnectionMinimumIdleSize(0).setSubscriptionConnectionPoolSize(1);
-            RedissonClient client = Redisson.create(config);
-            try {
-                beforeServing.prepare(client);
-            } finally {
-                client.shutdown();
+            if (beforeServing.isPresent()) {
+                prepare(restored, beforeServing.get());
             }
-            try (ControlConnection redis = ControlConnection.open(restored.host(), restored.port(), locked)) {
-                redis.sync(RedisCommands.CONFIG_SET, "requirepass", old.password().reveal());
-            }
-            return restored.withPassword(old.password());
         } catch (Exception e) {
             restored.close(); // free the port for the data that was live before
             throw e instanceof IOException io ? io : new IOException("preparing the restored data failed: "
                     + e.getMessage(), e);
+        }
+        beforeUnlock.run(restored);
+        try (ControlConnection redis = ControlConnection.open(restored.host(), restored.port(), locked)) {
+            redis.sync(RedisCommands.CONFIG_SET, "requirepass", old.password().reveal());
+        } catch (RuntimeException e) {
+            restored.close();
+            throw new IOException("letting the clients in to the restored data failed: " + e.getMessage(), e);
+        }
+        return restored.withPassword(old.password());
+    }
+
+    private static void prepare(final EmbeddedRedisServer restored, final Persistence.BeforeServing beforeServing)
+            throws Exception {
+        Config config = new Config().setThreads(1).setNettyThreads(2);
+        config.useSingleServer().setAddress("redis://" + restored.host() + ":" + restored.port())
+                .setPassword(restored.password().reveal()).setConnectionMinimumIdleSize(1).setConnectionPoolSize(4)
+                .setSubscriptionConnectionMinimumIdleSize(0).setSubscriptionConnectionPoolSize(1);
+        RedissonClient client = Redisson.create(config);
+        try {
+            beforeServing.prepare(client);
+        } finally {
+            client.shutdown();
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -325,7 +326,7 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
     /**
      * On the owner's thread: proves the generation readable, then has the owner put a server on it in place of
      * the running one ({@link EmbeddedServerOwner#restore}: on failure the data that was live before comes
-     * back), then snapshots the restored data so it is the newest generation.
+     * back), and snapshots the restored data before any client is let in, so the newest generation is what was restored.
      */
     @Override
     public SnapshotInfo restore(final long generation) {
@@ -349,21 +350,29 @@ public final class SnapshotManager implements Persistence, AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 throw failure("Generation " + generation + " was not restored", e, false);
             }
+            // Taken before the clients are let in, so the newest generation is exactly what was restored.
+            AtomicReference<SnapshotInfo> snapshot = new AtomicReference<>();
+            AtomicReference<Exception> snapshotFailure = new AtomicReference<>();
             try {
-                owner().restore(chosen, beforeServing);
+                owner().restore(chosen, beforeServing, restored -> {
+                    try {
+                        snapshot.set(take(restored));
+                    } catch (IOException | RuntimeException e) {
+                        snapshotFailure.set(e);
+                    }
+                });
             } catch (IOException | RuntimeException e) {
                 // A SnapshotFailedException says what runs now; anything else failed before the server stopped.
                 throw failure("Generation " + generation + " was not restored: the live data could not be saved"
                         + " before the restore", e, false);
             }
-            try {
-                return take(owner().current());
-            } catch (IOException | RuntimeException e) {
+            if (snapshotFailure.get() != null) {
                 throw failure("Generation " + generation + " is live now (it replaced the data before), but the"
                         + " snapshot of it failed, so it is not yet the newest stored generation; take a snapshot once"
                         + " there is room (with " + PersistenceSettings.AOF + "=off a restart before then comes back"
-                        + " to the newest stored generation)", e, true);
+                        + " to the newest stored generation)", snapshotFailure.get(), true);
             }
+            return snapshot.get();
         });
     }
 

@@ -83,6 +83,74 @@ class RdbUploadRestoreTest {
         }
     }
 
+    /**
+     * An application writing the whole time a restore runs: the restore's snapshot (the newest generation, what a
+     * restart comes back to) is the generation restored, none of the writes that reach the new server after it.
+     */
+    @Test
+    void theSnapshotOfARestoreHoldsTheGenerationAndNothingAClientWroteAfterIt() throws Exception {
+        CacheSettings.Standalone settings = Standalone.settings(root);
+        try (SnapshotManager manager = SnapshotManager.open(settings.persistence())) {
+            EmbeddedRedisServer first = manager.startServer(settings, Standalone.PUMP);
+            SnapshotInfo generation;
+            try (ControlConnection redis = connect(first)) {
+                Standalone.fillEveryType(redis, "");
+                generation = manager.snapshot().orElseThrow();
+            }
+            io.netty.channel.nio.NioEventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(1);
+            io.netty.util.HashedWheelTimer timer = new io.netty.util.HashedWheelTimer();
+            org.redisson.client.RedisClient application = org.redisson.client.RedisClient.create(
+                    new org.redisson.client.RedisClientConfig().setAddress(first.host(), first.port())
+                            .setPassword(first.password().reveal()).setConnectTimeout(1_000).setCommandTimeout(200).setGroup(group)
+                            .setExecutor(group).setTimer(timer)
+                            .setResolverGroup(io.netty.resolver.DefaultAddressResolverGroup.INSTANCE));
+            java.util.concurrent.atomic.AtomicBoolean restored = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong writtenAfter = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        org.redisson.client.RedisConnection connection = application.connect();
+                        try {
+                            while (!Thread.currentThread().isInterrupted()) {
+                                boolean afterRestore = restored.get();
+                                connection.sync(org.redisson.client.protocol.RedisCommands.SET,
+                                        "written:" + written.incrementAndGet(), "by the application");
+                                if (afterRestore) {
+                                    writtenAfter.incrementAndGet();
+                                }
+                            }
+                        } finally {
+                            connection.closeAsync();
+                        }
+                    } catch (RuntimeException refusedOrGone) {
+                        // the server is restarting, or does not take the clients' password yet: try again
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    }
+                }
+            }, "application-writer");
+            writer.start();
+            try {
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                        .until(() -> written.get() > 100);
+                SnapshotInfo after = manager.restore(generation.generation());
+                restored.set(true);
+                assertThat(after.keys()).as("the restore's snapshot is the generation, no write of after it")
+                        .isEqualTo(generation.keys());
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                        .alias("the application writes again once the restore is done")
+                        .until(() -> writtenAfter.get() > 0);
+            } finally {
+                writer.interrupt();
+                writer.join();
+                application.shutdown();
+                group.shutdownGracefully().syncUninterruptibly();
+                timer.stop();
+            }
+            manager.owner().current().close();
+        }
+    }
+
     @Test
     void aTruncatedDamagedForeignOrNewerFileIsRefusedNamingWhyAndNothingIsStored() throws Exception {
         CacheSettings.Standalone settings = Standalone.settings(root);
