@@ -241,6 +241,45 @@ class HostileInputIT {
         }
     }
 
+    /**
+     * On loopback the API is open (api.access=open), so a page of another site must not reach it: not through a
+     * name of its own that resolves to 127.0.0.1 (DNS rebinding: a foreign Host), not with a cross-site change,
+     * and the admin calls not with a plain form post. curl and applications (no Origin) keep working.
+     */
+    @Test
+    @RunAsClient
+    void aForeignHostACrossSiteChangeAndAFormPostToTheAdminAreRefused() {
+        String resource = "resources/hostile/agent/cross-site";
+        HttpResponse<String> rebound = Api.send(Api.request(resource).header("Host", "attacker.example:"
+                + io.compozy.cache.it.support.TestServer.httpPort()).GET());
+        assertProblem(rebound, "a foreign Host");
+        assertThat(rebound.statusCode()).isEqualTo(403);
+        assertThat(json(rebound).getString("detail")).contains("api.allowed_hosts");
+
+        HttpResponse<String> crossSite = Api.send(Api.request(resource).header("Content-Type", "application/json")
+                .header("Origin", "https://attacker.example").PUT(HttpRequest.BodyPublishers.ofString("{}")));
+        assertProblem(crossSite, "a change with a foreign Origin");
+        assertThat(crossSite.statusCode()).isEqualTo(403);
+        assertThat(Api.send(Api.request(resource).header("Sec-Fetch-Site", "cross-site")
+                .DELETE()).statusCode()).as("a change a browser marks cross-site").isEqualTo(403);
+        assertThat(Api.get(resource).statusCode()).as("nothing was written").isEqualTo(404);
+
+        HttpResponse<String> adminCrossSite = Api.send(io.compozy.cache.it.support.AdminCredentials.authorize(
+                Api.request("admin/snapshots")).header("Origin", "null").POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(adminCrossSite.statusCode()).as(adminCrossSite.body()).isEqualTo(403);
+        HttpResponse<String> form = Api.send(io.compozy.cache.it.support.AdminCredentials.authorize(
+                Api.request("admin/snapshots")).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("generation=1")));
+        assertProblem(form, "a form post to the admin");
+        assertThat(form.statusCode()).isEqualTo(415);
+
+        assertThat(Api.send(Api.request(resource).header("Origin", "http://localhost:"
+                + io.compozy.cache.it.support.TestServer.httpPort()).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"same\":\"origin\"}"))).statusCode())
+                .as("a page of the server itself").isEqualTo(200);
+        assertThat(Api.delete(resource).statusCode() / 100).isEqualTo(2);
+    }
+
     private static HttpResponse<String> send(final String method, final String path, final String contentType,
                                              final HttpRequest.BodyPublisher body) {
         HttpRequest.Builder request = Api.request(path).method(method, body);

@@ -25,7 +25,15 @@ public final class LibertyProcess {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** Liberty keeps an application's role bindings from its previous start unless started with --clean. */
+    private static boolean cleanNextStart;
+
     private LibertyProcess() {
+    }
+
+    /** The next start clears Liberty's caches: after a start with other role bindings (api.access). */
+    public static void cleanNextStart() {
+        cleanNextStart = true;
     }
 
     /** Starts the server with extra environment variables and waits until it reports itself started. */
@@ -43,8 +51,13 @@ public final class LibertyProcess {
      * tests) and waits until it reports itself started.
      */
     public static void start(final String server, final Map<String, String> environment) {
-        ProcessBuilder builder = new ProcessBuilder(TestServer.wlpDir().resolve("bin/server").toString(), "start",
-                server).redirectErrorStream(true);
+        List<String> command = new java.util.ArrayList<>(List.of(TestServer.wlpDir().resolve("bin/server").toString(),
+                "start", server));
+        if (cleanNextStart) {
+            command.add("--clean");
+            cleanNextStart = false;
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(environment);
         run(builder, "start");
         Path log = TestServer.wlpDir().resolve("usr/servers").resolve(server).resolve("logs/messages.log");

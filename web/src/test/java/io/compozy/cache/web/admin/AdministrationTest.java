@@ -20,7 +20,7 @@ class AdministrationTest {
         for (Optional<String> unset : java.util.List.of(Optional.<String>empty(), Optional.of(""),
                 Optional.of("${admin.password}"))) {
             ApiProblem problem = catchThrowableOfType(ApiProblem.class,
-                    () -> new Administration(unset).requireConfigured());
+                    () -> new Administration(unset, () -> "BASIC").requireConfigured());
             Response response = new ProblemMapper().toResponse(problem);
 
             assertThat(response.getStatus()).isEqualTo(503);
@@ -34,6 +34,11 @@ class AdministrationTest {
 
     @Test
     void withAPasswordNothingIsRefused() {
-        new Administration(Optional.of("s3cret-of-the-operator")).requireConfigured();
+        new Administration(Optional.of("s3cret-of-the-operator"), () -> "BASIC").requireConfigured();
+    }
+
+    @Test
+    void aBearerTokensAdministratorNeedsNoPassword() {
+        new Administration(Optional.empty(), () -> "MP-JWT").requireConfigured();
     }
 }

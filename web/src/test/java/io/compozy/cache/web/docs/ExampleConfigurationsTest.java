@@ -41,7 +41,8 @@ class ExampleConfigurationsTest {
         try (Stream<Path> files = Files.list(EXAMPLES)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder("standalone-server.xml", "distributed-server.xml",
-                            "other-application-server.xml", "compozy-cache.env", "jvm.options");
+                            "other-application-server.xml", "compozy-cache.env", "jvm.options",
+                            "api-access-open.xml", "api-access-login.xml");
         }
     }
 
@@ -55,6 +56,19 @@ class ExampleConfigurationsTest {
         CacheSettings settings = CacheSettings.load(ConfigLookup.of(variables(example)));
         assertThat(settings.mode()).isEqualTo(Mode.STANDALONE);
         assertThat(settings.standalone().persistence().enabled()).isTrue();
+    }
+
+    /** The role bindings an operator copies are the ones the server ships with. */
+    @Test
+    void theApiAccessExamplesAreTheShippedBindings() throws Exception {
+        for (String file : List.of("api-access-open.xml", "api-access-login.xml")) {
+            assertThat(Files.readString(EXAMPLES.resolve(file))).as(file)
+                    .isEqualTo(Files.readString(SERVER_XML.resolveSibling(file)));
+        }
+        assertThat(Files.readString(SERVER_XML.resolveSibling("api-access-open.xml")))
+                .contains("<special-subject type=\"EVERYONE\"/>");
+        assertThat(Files.readString(SERVER_XML.resolveSibling("api-access-login.xml")))
+                .doesNotContain("EVERYONE", "ALL_AUTHENTICATED");
     }
 
     @Test
@@ -134,7 +148,8 @@ class ExampleConfigurationsTest {
         Document shipped = parse(SERVER_XML);
         assertThat(texts(example, "feature")).containsExactlyInAnyOrderElementsOf(texts(shipped, "feature"));
         for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint",
-                "basicRegistry", "user", "security-role", "classloader", "library", "file", "httpSessionCache")) {
+                "basicRegistry", "user", "include", "mpJwt", "authFilter", "requestHeader", "classloader", "library", "file",
+                "httpSessionCache")) {
             assertThat(attributes(example, element)).as(element).isEqualTo(attributes(shipped, element));
         }
         assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(1);

@@ -69,7 +69,7 @@ class RestApiTest {
         registry.addSingletonResource(new McpResource(new McpDefinitionStore(redis)));
         registry.addSingletonResource(new LockResource(locks));
         registry.addSingletonResource(new EventsResource(new ExecutionEventStream(redis, delivery, 100),
-                new NotificationSystem(redis, delivery, 100), scheduler, new Administration(Optional.empty())));
+                new NotificationSystem(redis, delivery, 100), scheduler, new Administration(Optional.empty(), () -> "BASIC")));
         dispatcher.getProviderFactory().registerProviderInstance(new ProblemMapper());
         dispatcher.getProviderFactory().registerProviderInstance(new BodySizeLimit(BODY_LIMIT));
     }

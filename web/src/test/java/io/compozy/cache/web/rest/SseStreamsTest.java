@@ -53,7 +53,7 @@ class SseStreamsTest {
     @Test
     void aWorkflowStreamReplaysAfterLastEventIdThenFollowsWithoutGapsOrRepeats() {
         ExecutionEventStream executions = new ExecutionEventStream(redis, delivery, 100);
-        EventsResource events = new EventsResource(executions, new NotificationSystem(redis, delivery, 100), scheduler, new Administration(Optional.of("configured")));
+        EventsResource events = new EventsResource(executions, new NotificationSystem(redis, delivery, 100), scheduler, new Administration(Optional.of("configured"), () -> "BASIC"));
         String workflow = ns + "-wf";
         for (int i = 1; i <= 3; i++) {
             executions.append(workflow, "step", Json.createValue(i));
@@ -111,7 +111,7 @@ class SseStreamsTest {
     private NotificationSystem followTask(final String task) {
         NotificationSystem notifications = new NotificationSystem(redis, delivery, 100);
         new EventsResource(new ExecutionEventStream(redis, delivery, 100), notifications, scheduler,
-                new Administration(Optional.of("configured"))).followTask(task, sink, new SseImpl());
+                new Administration(Optional.of("configured"), () -> "BASIC")).followTask(task, sink, new SseImpl());
         return notifications;
     }
 }
