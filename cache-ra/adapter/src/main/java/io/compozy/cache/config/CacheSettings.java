@@ -31,7 +31,8 @@ public record CacheSettings(
     public static final String START_TIMEOUT = "redis.standalone.start_timeout";
 
     static final String DEFAULT_ADDR = "redis://localhost:6379/0";
-    static final String DEFAULT_MAX_MEMORY = "0";
+    /** A quarter of the machine's (or the container's) memory: see {@link #autoMaxMemory}. */
+    static final String DEFAULT_MAX_MEMORY = "auto";
     static final String DEFAULT_MAX_MEMORY_POLICY = "noeviction";
     static final String DEFAULT_START_TIMEOUT = "10s";
 
@@ -81,11 +82,26 @@ public record CacheSettings(
                 topology);
     }
 
+    /**
+     * A quarter of the memory the JVM sees (a container's limit inside one), in MB: the embedded server
+     * shares the machine with Liberty's heap, so without a limit one runaway writer could take it all; at
+     * the limit Redis refuses writes (noeviction) and the API answers 507, never losing what it acknowledged.
+     */
+    static String autoMaxMemory() {
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        return Math.max(64, total / 4 / (1024 * 1024)) + "mb";
+    }
+
     private static Standalone standalone(final ConfigLookup config, final boolean active) {
-        String maxMemory = config.get(MAX_MEMORY).orElse(DEFAULT_MAX_MEMORY).toLowerCase(Locale.ROOT);
+        String maxMemory = config.get(MAX_MEMORY).orElse(DEFAULT_MAX_MEMORY).toLowerCase(Locale.ROOT).trim();
+        if (maxMemory.equals("auto")) {
+            maxMemory = autoMaxMemory();
+        }
         if (!MEMORY_SIZE.matcher(maxMemory).matches()) {
             throw new InvalidConfigurationException(MAX_MEMORY, "'" + maxMemory
-                    + "' is not a memory size; write bytes or a size such as 256mb or 2gb (0 means no limit)");
+                    + "' is not a memory size; write bytes or a size such as 256mb or 2gb (auto: a quarter of the"
+                    + " machine's memory; 0 means no limit)");
         }
         String policy = config.get(MAX_MEMORY_POLICY).orElse(DEFAULT_MAX_MEMORY_POLICY);
         if (!MAX_MEMORY_POLICIES.contains(policy)) {

@@ -15,7 +15,12 @@ class CacheSettingsTest {
         assertThat(settings.mode()).isEqualTo(Mode.DISTRIBUTED);
         assertThat(settings.address().toString()).isEqualTo("redis://localhost:6379/0");
         assertThat(settings.password()).isEmpty();
-        assertThat(settings.standalone().maxMemory()).isEqualTo("0");
+        long quarterMb = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize() / 4 / (1024 * 1024);
+        assertThat(settings.standalone().maxMemory()).as("a quarter of the machine's memory")
+                .isEqualTo(quarterMb + "mb");
+        assertThat(CacheSettings.load(ConfigLookup.of(Map.of("redis.standalone.max_memory", "0")))
+                .standalone().maxMemory()).as("0 is still no limit").isEqualTo("0");
         assertThat(settings.standalone().maxMemoryPolicy()).isEqualTo("noeviction");
         assertThat(settings.standalone().startTimeout()).isEqualTo(Duration.ofSeconds(10));
     }

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.client.RedisException;
+import org.redisson.client.RedisOutOfMemoryException;
 
 /**
  * The one error mapper: every failure becomes {@code application/problem+json}
@@ -32,6 +33,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     static final String TYPE_PREFIX = "urn:compozy:cache:problem:";
     /** A key no store uses, deleted (a no-op) to learn why Redis refused a transaction's writes. */
     static final String DISK_PROBE_KEY = "compozy:cache:disk-probe";
+    /** The adapter's key of the embedded server's limit (CacheSettings.MAX_MEMORY), named in the 507. */
+    private static final String CACHE_MEMORY_KEY = "redis.standalone.max_memory";
 
     @Override
     public Response toResponse(final Throwable failure) {
@@ -64,6 +67,14 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                     + " until it can write to its disk again (Redis said: " + cannotPersist.get() + "). Nothing"
                     + " acknowledged was lost and reads keep working; writes resume by themselves once the disk"
                     + " has room. See GET /api/admin/status and docs/reliability.md");
+        }
+        if (causeOfType(failure, RedisOutOfMemoryException.class).isPresent()) {
+            // maxmemory reached under noeviction: Redis refused this write whole and keeps serving reads.
+            LOG.warning("Redis refused a write: its maxmemory is reached");
+            return problem(507, "cache-full", "Cache full", "Redis refused the write: it holds as much as its"
+                    + " maxmemory allows (" + CACHE_MEMORY_KEY + " in standalone mode, the server's own maxmemory"
+                    + " otherwise). Nothing acknowledged was lost and reads keep working; delete data, or raise the"
+                    + " limit and restart (docs/configuration.md)");
         }
         // Also wrapped (a store adds context; a failover surfaces as timeouts, CLUSTERDOWN, READONLY...).
         if (causeOfType(failure, RedisException.class).isPresent()) {

@@ -37,6 +37,34 @@ class ProblemMapperTest {
                 "Errors writing to the AOF file: No space left on device").doesNotContain("private-value");
     }
 
+    /**
+     * A Redis at its maxmemory (noeviction) refusing a write through the real client: 507 naming the limit's
+     * key, nothing of the value in the answer, and reads still served.
+     */
+    @Test
+    void aWriteRefusedAtMaxmemoryIs507CacheFullAndReadsGoOn() {
+        try (io.compozy.cache.testing.PlainRedis redis = io.compozy.cache.testing.PlainRedis.start()) {
+            redis.call("SET", "kept", "acknowledged before");
+            redis.call("CONFIG", "SET", "maxmemory", "1"); // below what an empty server uses: every write refused
+            org.redisson.config.Config config = new org.redisson.config.Config()
+                    .setCodec(org.redisson.client.codec.StringCodec.INSTANCE);
+            config.useSingleServer().setAddress(redis.url()).setRetryAttempts(0);
+            org.redisson.api.RedissonClient client = org.redisson.Redisson.create(config);
+            try {
+                Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
+                        () -> client.getBucket("new").set("private-value"));
+                assertThat(refused).isNotNull();
+                Response response = new ProblemMapper().toResponse(refused);
+                assertThat(response.getStatus()).isEqualTo(507);
+                assertThat((String) response.getEntity()).contains("urn:compozy:cache:problem:cache-full",
+                        "redis.standalone.max_memory", "reads keep working").doesNotContain("private-value");
+                assertThat(client.getBucket("kept").get()).isEqualTo("acknowledged before");
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
     /** The adapter's own persistence failure: its message (written for callers) and whether the live data changed. */
     @Test
     void aSnapshotFailureIs500SnapshotFailedSayingWhetherTheLiveDataChanged() {

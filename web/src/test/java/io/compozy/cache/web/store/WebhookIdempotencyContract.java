@@ -34,6 +34,19 @@ public abstract class WebhookIdempotencyContract extends StoreContract {
     }
 
     @Test
+    void anIdempotencyKeyOverTheLimitIsRefusedNamingTheKeyAndNothingIsKept() {
+        String longest = "k".repeat(256);
+        assertThat(webhooks.idempotencyKey(longest, jakarta.json.JsonValue.NULL)).isEqualTo(longest);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> webhooks.idempotencyKey(longest + "k",
+                        jakarta.json.JsonValue.NULL))
+                .isInstanceOf(io.compozy.cache.web.store.StoreException.class)
+                .hasMessageContaining("257 characters").hasMessageContaining(WebhookIdempotency.MAX_KEY_LENGTH_KEY);
+        jakarta.json.JsonObject body = jakarta.json.Json.createObjectBuilder().add("event_id", "e".repeat(10_000)).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> webhooks.idempotencyKey(null, body))
+                .hasMessageContaining(WebhookIdempotency.MAX_KEY_LENGTH_KEY);
+    }
+
+    @Test
     void aKeyCanBeDeliveredAgainAfterItsTtl() {
         WebhookIdempotency shortLived = new WebhookIdempotency(redis, Duration.ofMillis(200), "event_id");
         assertThat(shortLived.firstDelivery(ns, "again")).isTrue();

@@ -25,25 +25,40 @@ public class WebhookIdempotency {
     /** Config key of the JSON body field read when no X-Idempotency-Key header is sent. */
     public static final String KEY_FIELD_KEY = "stores.webhooks.key_field";
     public static final String DEFAULT_KEY_FIELD = "idempotency_key";
+    /** Longest idempotency key kept: each is remembered for the TTL, so a sender cannot park megabytes. */
+    public static final String MAX_KEY_LENGTH_KEY = "stores.webhooks.max_key_length";
+    public static final String DEFAULT_MAX_KEY_LENGTH = "256";
 
     static final String KEY_PREFIX = "idempotency:webhook:";
 
     private final RedissonClient redis;
     private final Duration ttl;
     private final String keyField;
+    private final int maxKeyLength;
 
     /** For CDI's proxy only. */
     protected WebhookIdempotency() {
+        this.maxKeyLength = 0;
         this.redis = null;
         this.ttl = null;
         this.keyField = null;
     }
 
+    /** With the default {@value #DEFAULT_MAX_KEY_LENGTH}-character key limit. */
+    public WebhookIdempotency(final RedissonClient redis, final Duration ttl, final String keyField) {
+        this(redis, ttl, keyField, Integer.parseInt(DEFAULT_MAX_KEY_LENGTH));
+    }
+
     @Inject
     public WebhookIdempotency(final RedissonClient redis,
             @ConfigProperty(name = TTL_KEY, defaultValue = DEFAULT_TTL) final Duration ttl,
-            @ConfigProperty(name = KEY_FIELD_KEY, defaultValue = DEFAULT_KEY_FIELD) final String keyField) {
+            @ConfigProperty(name = KEY_FIELD_KEY, defaultValue = DEFAULT_KEY_FIELD) final String keyField,
+            @ConfigProperty(name = MAX_KEY_LENGTH_KEY, defaultValue = DEFAULT_MAX_KEY_LENGTH) final int maxKeyLength) {
         this.redis = Objects.requireNonNull(redis, "redis");
+        if (maxKeyLength < 1) {
+            throw new IllegalArgumentException(MAX_KEY_LENGTH_KEY + " must be at least 1, got " + maxKeyLength);
+        }
+        this.maxKeyLength = maxKeyLength;
         if (ttl == null || ttl.toMillis() <= 0) {
             throw new IllegalArgumentException(TTL_KEY + " must be a positive duration, got " + ttl);
         }
@@ -85,19 +100,27 @@ public class WebhookIdempotency {
      */
     public String idempotencyKey(final String header, final JsonValue body) {
         if (header != null && !header.isBlank()) {
-            return header.strip();
+            return limited(header.strip());
         }
         if (body instanceof JsonObject object && object.containsKey(keyField)) {
             JsonValue field = object.get(keyField);
             if (field instanceof JsonString text && !text.getString().isBlank()) {
-                return text.getString();
+                return limited(text.getString());
             }
             if (field instanceof JsonNumber number) {
-                return number.toString();
+                return limited(number.toString());
             }
             throw StoreException.invalid("the body field '" + keyField + "' must be a non-empty string or a number");
         }
         throw StoreException.invalid("no idempotency key: send an X-Idempotency-Key header or a '" + keyField
                 + "' field in the JSON body");
+    }
+
+    private String limited(final String key) {
+        if (key.length() > maxKeyLength) {
+            throw StoreException.invalid("the idempotency key has " + key.length() + " characters; at most "
+                    + maxKeyLength + " are kept (" + MAX_KEY_LENGTH_KEY + ")");
+        }
+        return key;
     }
 }
