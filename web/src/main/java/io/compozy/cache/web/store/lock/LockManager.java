@@ -141,9 +141,10 @@ public class LockManager {
         try {
             Long renewed = RENEW.eval(redis, RScript.ReturnType.INTEGER, List.of(lock.key()), lock.token(), ttlMillis);
             if (renewed == 0) {
-                LOG.warning(() -> "lost the lock '" + lock.key() + "' (it expired or was taken over); renewal stops");
+                // Marked before it is said: whoever reads the log line (an operator, a test) finds it lost.
                 lock.lost = true;
                 forget(lock);
+                LOG.warning(() -> "lost the lock '" + lock.key() + "' (it expired or was taken over); renewal stops");
             }
         } catch (RuntimeException e) {
             // A failed renewal is retried at the next period; if Redis stays away the TTL frees the lock.
