@@ -280,6 +280,50 @@ class HostileInputIT {
         assertThat(Api.delete(resource).statusCode() / 100).isEqualTo(2);
     }
 
+    /**
+     * Every event stream holds a subscription on the shared client's pub/sub connections: one client opening
+     * stream after stream is stopped at api.sse.max_streams_per_client (16) with 429, the server keeps serving,
+     * and a closed stream's place is free again.
+     */
+    @Test
+    @RunAsClient
+    void anEventStreamPastThePerClientLimitIs429AndTheServerKeepsServing() throws Exception {
+        // HTTP/1.1, as a browser's EventSource on plain http: each stream its own connection.
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<HttpResponse<java.util.stream.Stream<String>>> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                HttpResponse<java.util.stream.Stream<String>> stream = openStream(client);
+                assertThat(stream.statusCode()).as("stream %d", i + 1).isEqualTo(200);
+                open.add(stream);
+            }
+            HttpResponse<java.util.stream.Stream<String>> refused = openStream(client);
+            String body = refused.body().collect(Collectors.joining("\n"));
+            assertThat(refused.statusCode()).as(body).isEqualTo(429);
+            assertThat(body).contains("too-many-streams", "api.sse.max_streams_per_client");
+            assertThat(Api.get("ping").statusCode()).as("the server keeps serving").isEqualTo(200);
+
+            open.remove(0).body().close();
+            // The server sees a stream is gone at its next write (a keep-alive within 15 s).
+            HttpResponse<java.util.stream.Stream<String>> again = org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(45)).until(() -> openStream(client), r -> {
+                        if (r.statusCode() != 200) {
+                            r.body().close();
+                            return false;
+                        }
+                        return true;
+                    });
+            open.add(again);
+        } finally {
+            open.forEach(stream -> stream.body().close());
+        }
+    }
+
+    private static HttpResponse<java.util.stream.Stream<String>> openStream(final HttpClient client) throws Exception {
+        return client.send(Api.request("resources/hostile/agent/events").header("Accept", "text/event-stream").GET()
+                .build(), HttpResponse.BodyHandlers.ofLines());
+    }
+
     private static HttpResponse<String> send(final String method, final String path, final String contentType,
                                              final HttpRequest.BodyPublisher body) {
         HttpRequest.Builder request = Api.request(path).method(method, body);

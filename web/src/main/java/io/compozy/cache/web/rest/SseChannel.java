@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>A comment goes out as soon as the stream is attached, so the client has the response headers at once
  * (not at the first event or keep-alive). When the application stops (a redeploy), {@link #closeAll()}
  * ends every open stream: its Redis listener is removed before the application is gone, and clients see
- * the end of the stream and reconnect (with {@code Last-Event-ID}) to the new deployment.
+ * the end of the stream and reconnect (with {@code Last-Event-ID}) to the new deployment. {@link StreamLimits}
+ * caps how many are open, in all and per client.
  */
 final class SseChannel implements AutoCloseable {
 
@@ -33,6 +34,7 @@ final class SseChannel implements AutoCloseable {
 
     private final SseEventSink sink;
     private final Sse sse;
+    private final StreamLimits.Admission admission = StreamLimits.take();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Subscription subscription;
     private volatile ScheduledFuture<?> keepAlive;
@@ -45,7 +47,15 @@ final class SseChannel implements AutoCloseable {
     /** Ties the store subscription to this response and starts the keep-alive. */
     void attach(final Subscription storeSubscription, final ScheduledExecutorService scheduler) {
         this.subscription = storeSubscription;
-        OPEN.add(this);
+        synchronized (OPEN) {
+            try {
+                admission.admit(OPEN); // counted and joined at once: a burst cannot slip past the limits
+            } catch (ApiProblem full) {
+                storeSubscription.close();
+                throw full; // nothing was sent yet: the answer is the 429
+            }
+            OPEN.add(this);
+        }
         emit(sse.newEventBuilder().comment("open").build());
         keepAlive = scheduler.scheduleAtFixedRate(() -> emit(sse.newEventBuilder().comment("keep-alive").build()),
                 KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
@@ -84,6 +94,11 @@ final class SseChannel implements AutoCloseable {
         });
     }
 
+    /** Who opened this stream (the user, else the address), for {@link StreamLimits}. */
+    String client() {
+        return admission.client();
+    }
+
     /** Ends every open stream of this deployment (the application is stopping). */
     static void closeAll() {
         OPEN.forEach(SseChannel::close);
@@ -92,7 +107,9 @@ final class SseChannel implements AutoCloseable {
     @Override
     public void close() {
         boolean first = closed.compareAndSet(false, true);
-        OPEN.remove(this);
+        synchronized (OPEN) {
+            OPEN.remove(this);
+        }
         if (keepAlive != null) {
             keepAlive.cancel(false);
         }

@@ -26,15 +26,30 @@ public class WorkflowDefinitions {
     public static final String TYPE = "workflow";
 
     private final ResourceStore resources;
+    private final WorkflowLimits limits;
 
     /** For CDI's proxy only. */
     protected WorkflowDefinitions() {
         this.resources = null;
+        this.limits = null;
+    }
+
+    /** With the default {@link WorkflowLimits}. */
+    public WorkflowDefinitions(final ResourceStore resources) {
+        this(resources, new WorkflowLimits());
     }
 
     @Inject
-    public WorkflowDefinitions(final ResourceStore resources) {
+    public WorkflowDefinitions(final ResourceStore resources, final WorkflowLimits limits) {
         this.resources = Objects.requireNonNull(resources, "resources");
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    /** The definition, checked, within {@link WorkflowLimits#checkTasks}. */
+    private WorkflowDefinition parse(final String id, final JsonValue json) {
+        WorkflowDefinition definition = WorkflowDefinition.parse(id, json);
+        limits.checkTasks(definition);
+        return definition;
     }
 
     /** A checked definition and the ETag of the stored version it was read from. */
@@ -58,7 +73,7 @@ public class WorkflowDefinitions {
             throw e;
         }
         JsonValue json = JsonText.parseStored(stored.json(), resources.valueKey(stored.key()));
-        return new Loaded(WorkflowDefinition.parse(id, json), stored.etag());
+        return new Loaded(parse(id, json), stored.etag());
     }
 
     /**
@@ -73,7 +88,7 @@ public class WorkflowDefinitions {
         }
         for (Map.Entry<String, JsonValue> entry : workflows.entrySet()) {
             ResourceKey.of(project, TYPE, entry.getKey()); // a valid project and id
-            WorkflowDefinition.parse(entry.getKey(), entry.getValue());
+            parse(entry.getKey(), entry.getValue());
         }
         Map<String, String> etags = new LinkedHashMap<>();
         for (Map.Entry<String, JsonValue> entry : workflows.entrySet()) {

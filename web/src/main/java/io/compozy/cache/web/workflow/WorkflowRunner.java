@@ -64,6 +64,7 @@ public class WorkflowRunner {
     static final String LOCK_LOST_MESSAGE = "interrupted: the execution lost its lock (Redis was unreachable or"
             + " failed over for longer than the lock's TTL) and was stopped; it was not resumed";
 
+    private final WorkflowLimits limits;
     private final WorkflowDefinitions definitions;
     private final ExecutionStore executions;
     private final MemoryStore memory;
@@ -77,6 +78,7 @@ public class WorkflowRunner {
 
     /** For CDI's proxy only. */
     protected WorkflowRunner() {
+        this.limits = null;
         this.definitions = null;
         this.executions = null;
         this.memory = null;
@@ -93,9 +95,18 @@ public class WorkflowRunner {
     public WorkflowRunner(final WorkflowDefinitions definitions, final ExecutionStore executions,
             final MemoryStore memory, final TaskConfigStore taskConfigs, final LockManager locks,
             final NotificationSystem notifications, final ExecutionEventStream events,
-            final WebhookIdempotency webhooks, final ManagedWorkflowExecutor managed) {
+            final WebhookIdempotency webhooks, final ManagedWorkflowExecutor managed, final WorkflowLimits limits) {
         this(definitions, executions, memory, taskConfigs, locks, notifications, events, webhooks, managed.executor(),
-                () -> UUID.randomUUID().toString());
+                () -> UUID.randomUUID().toString(), limits);
+    }
+
+    /** With the default {@link WorkflowLimits}. */
+    public WorkflowRunner(final WorkflowDefinitions definitions, final ExecutionStore executions,
+            final MemoryStore memory, final TaskConfigStore taskConfigs, final LockManager locks,
+            final NotificationSystem notifications, final ExecutionEventStream events,
+            final WebhookIdempotency webhooks, final Executor executor, final Supplier<String> newExecutionId) {
+        this(definitions, executions, memory, taskConfigs, locks, notifications, events, webhooks, executor,
+                newExecutionId, new WorkflowLimits());
     }
 
     /**
@@ -105,7 +116,9 @@ public class WorkflowRunner {
     public WorkflowRunner(final WorkflowDefinitions definitions, final ExecutionStore executions,
             final MemoryStore memory, final TaskConfigStore taskConfigs, final LockManager locks,
             final NotificationSystem notifications, final ExecutionEventStream events,
-            final WebhookIdempotency webhooks, final Executor executor, final Supplier<String> newExecutionId) {
+            final WebhookIdempotency webhooks, final Executor executor, final Supplier<String> newExecutionId,
+            final WorkflowLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.definitions = Objects.requireNonNull(definitions, "definitions");
         this.executions = Objects.requireNonNull(executions, "executions");
         this.memory = Objects.requireNonNull(memory, "memory");
@@ -242,6 +255,7 @@ public class WorkflowRunner {
 
     private void runTasks(final Execution execution, final HeldLock lock, final List<WorkflowDefinition.Task> tasks) {
         JsonValue current = execution.input;
+        long outputBytes = 0;
         for (int i = 0; i < tasks.size(); i++) {
             WorkflowDefinition.Task task = tasks.get(i);
             Execution.TaskRun run = execution.tasks.get(i);
@@ -260,7 +274,8 @@ public class WorkflowRunner {
             taskEvent(execution, lock, run, "task.started", Json.createObjectBuilder().add("input", current));
             try {
                 stopIfLost(lock);
-                current = perform(execution, task, run, current);
+                current = perform(execution, task, run, current, outputBytes);
+                outputBytes += limits.checkOutput(run.taskId, current, outputBytes);
             } catch (TaskFailure e) {
                 run.status = Execution.Status.FAILED;
                 run.finishedAt = Instant.now();
@@ -285,11 +300,13 @@ public class WorkflowRunner {
     }
 
     private JsonValue perform(final Execution execution, final WorkflowDefinition.Task task, final Execution.TaskRun run,
-            final JsonValue input) {
+            final JsonValue input, final long outputBytesBefore) {
         return switch (task.kind()) {
             case TOOL -> Tools.run(task.tool(), task.with(), input);
             case AGENT -> {
                 DeterministicAgent.Turn turn = DeterministicAgent.answer(task.reply(), input);
+                // Checked before the conversation keeps it: an oversized reply is stored nowhere.
+                limits.checkOutput(run.taskId, Json.createValue(turn.reply()), outputBytesBefore);
                 memory.append(execution.memoryKey, List.of(message("user", turn.input(), execution, task),
                         message("assistant", turn.reply(), execution, task)), turn.tokens(), 0);
                 run.tokens = turn.tokens();

@@ -135,6 +135,41 @@ public abstract class WorkflowRunnerContract extends StoreContract {
         assertThat(locks.isLocked(WorkflowRunner.lockResource(execId))).as("a finished execution holds no lock").isFalse();
     }
 
+    /** "{input}{input}" at every task: the data doubles until a task's output passes its limit, named. */
+    @Test
+    void aWorkflowThatDoublesItsDataAtEveryTaskStopsAtTheOutputLimitNamingTheKey() {
+        StringBuilder tasks = new StringBuilder();
+        for (int i = 0; i < 30; i++) {
+            tasks.append(i == 0 ? "" : ",").append("{\"id\":\"t").append(i).append("\",\"kind\":\"agent\",")
+                    .append("\"reply\":\"{input}{input}\"}");
+        }
+        definitions.putAll(ns, json("{\"doubling\":{\"tasks\":[" + tasks + "]}}").asJsonObject());
+        String execId = runner.start(ns, "doubling", Json.createValue("ab"), null);
+        JsonObject state = awaitFinished(execId);
+
+        assertThat(state.getString("status")).isEqualTo("failed");
+        assertThat(state.getJsonObject("error").getString("task")).isEqualTo("t19");
+        assertThat(state.getJsonObject("error").getString("message")).contains("bytes",
+                WorkflowLimits.MAX_TASK_OUTPUT_BYTES_KEY);
+        assertThat(state.getJsonArray("tasks").getValuesAs(JsonObject.class)).filteredOn(t -> t.getString("status")
+                .equals("succeeded")).hasSize(19);
+        // Nothing of the refused reply was kept: the conversation ends with the last reply within the limit.
+        List<JsonValue> conversation = memory.readAll("execution:" + execId);
+        assertThat(conversation).hasSize(2 * 19);
+    }
+
+    @Test
+    void aDefinitionWithMoreTasksThanTheLimitIsRefusedNamingTheKeyAndNothingIsStored() {
+        StringBuilder tasks = new StringBuilder();
+        for (int i = 0; i < 65; i++) {
+            tasks.append(i == 0 ? "" : ",").append("{\"id\":\"t").append(i).append("\",\"kind\":\"agent\"}");
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> definitions.putAll(ns,
+                        json("{\"long\":{\"tasks\":[" + tasks + "]}}").asJsonObject()))
+                .hasMessageContaining("65 tasks").hasMessageContaining(WorkflowLimits.MAX_TASKS_KEY);
+        assertThat(definitions.list(ns)).extracting(r -> r.key().id()).doesNotContain("long");
+    }
+
     @Test
     void aFailingTaskFailsTheExecutionWithItsErrorAndRunsNothingAfterIt() {
         String execId = runner.start(ns, "broken", json("{\"message\":{\"id\":1}}"), null);
