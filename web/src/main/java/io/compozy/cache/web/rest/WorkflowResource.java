@@ -3,6 +3,7 @@ package io.compozy.cache.web.rest;
 import io.compozy.cache.web.store.resource.ResourceTag;
 import io.compozy.cache.web.workflow.WorkflowDefinitions;
 import io.compozy.cache.web.workflow.WorkflowRunner;
+import io.compozy.cache.web.workflow.WebhookSignatures;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
@@ -33,17 +34,21 @@ public class WorkflowResource {
 
     private final WorkflowDefinitions definitions;
     private final WorkflowRunner runner;
+    private final WebhookSignatures signatures;
 
     /** For CDI's proxy only. */
     protected WorkflowResource() {
         this.definitions = null;
         this.runner = null;
+        this.signatures = null;
     }
 
     @Inject
-    public WorkflowResource(final WorkflowDefinitions definitions, final WorkflowRunner runner) {
+    public WorkflowResource(final WorkflowDefinitions definitions, final WorkflowRunner runner,
+                            final WebhookSignatures signatures) {
         this.definitions = definitions;
         this.runner = runner;
+        this.signatures = signatures;
     }
 
     /**
@@ -98,8 +103,16 @@ public class WorkflowResource {
     @Path("{id}/webhook")
     @Consumes(MediaType.APPLICATION_JSON)
     public Response webhook(@PathParam("project") final String project, @PathParam("id") final String id,
-            @HeaderParam(WebhookResource.IDEMPOTENCY_HEADER) final String idempotencyKey, final InputStream body) {
-        JsonValue payload = JsonBody.parse(body);
+            @HeaderParam(WebhookResource.IDEMPOTENCY_HEADER) final String idempotencyKey,
+            @HeaderParam(WebhookSignatures.HEADER) final String signature, final InputStream body) {
+        byte[] raw = readBody(body); // the signature covers the bytes as sent
+        try {
+            signatures.check(project, id, raw, signature);
+        } catch (WebhookSignatures.SignatureRefused e) {
+            throw new ApiProblem(Response.Status.UNAUTHORIZED, "webhook-signature", "Webhook signature refused",
+                    e.getMessage() + "; no execution was started");
+        }
+        JsonValue payload = JsonBody.parse(new java.io.ByteArrayInputStream(raw));
         return runner.startFromWebhook(project, id, idempotencyKey, payload).map(WorkflowResource::accepted)
                 .orElseThrow(() -> new ApiProblem(Response.Status.CONFLICT, "duplicate-delivery", "Duplicate delivery",
                         "This delivery to workflow '" + id + "' was already accepted within the idempotency TTL;"
@@ -114,5 +127,13 @@ public class WorkflowResource {
                         .add("links", Json.createObjectBuilder().add("self", self).add("stream", self + "/stream"))
                         .build().toString())
                 .type(MediaType.APPLICATION_JSON_TYPE).location(URI.create(self)).build();
+    }
+
+    private static byte[] readBody(final InputStream body) {
+        try {
+            return body.readAllBytes(); // within api.max_body_bytes: BodySizeLimit wraps the stream
+        } catch (java.io.IOException e) {
+            throw ApiProblem.badRequest("The request body could not be read: it broke off");
+        }
     }
 }

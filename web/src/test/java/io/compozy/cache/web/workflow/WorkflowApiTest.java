@@ -23,6 +23,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +54,8 @@ class WorkflowApiTest {
     private ExecutionResource executionResource;
     private final AtomicInteger ids = new AtomicInteger();
 
+    private static final String SECRET = "whsec-" + UUID.randomUUID();
+
     @BeforeEach
     void deploy(final TestBackend backend) {
         redis = backend.client();
@@ -69,7 +72,9 @@ class WorkflowApiTest {
                 () -> ns + "-exec-" + ids.incrementAndGet());
         executionResource = new ExecutionResource(executions, events, scheduler);
         dispatcher = MockDispatcherFactory.createDispatcher();
-        dispatcher.getRegistry().addSingletonResource(new WorkflowResource(definitions, runner));
+        dispatcher.getRegistry().addSingletonResource(new WorkflowResource(definitions, runner,
+                new WebhookSignatures(key -> key.equals(WebhookSignatures.SECRET_PREFIX + ns + ".signed")
+                        ? Optional.of(SECRET) : Optional.empty())));
         dispatcher.getRegistry().addSingletonResource(executionResource);
         dispatcher.getProviderFactory().registerProviderInstance(new ProblemMapper());
     }
@@ -139,6 +144,42 @@ class WorkflowApiTest {
         executionResource.stream(execId, "4", none, new SseImpl());
         await().atMost(Duration.ofSeconds(5)).until(none::isClosed);
         assertThat(none.events).isEmpty();
+    }
+
+    /**
+     * A workflow with a webhook secret takes a delivery only with the body's HMAC-SHA256 in X-Compozy-Signature:
+     * missing, malformed, wrong, or right for another body, each is 401 and starts nothing.
+     */
+    @Test
+    void aSignedWorkflowsWebhookTakesOnlyDeliveriesSignedWithItsSecret() {
+        assertThat(call("POST", "/workflows/" + ns, "{\"workflows\":{\"signed\":{\"tasks\":[{\"id\":\"a\","
+                + "\"kind\":\"agent\"}]},\"unsigned\":{\"tasks\":[{\"id\":\"a\",\"kind\":\"agent\"}]}}}", Map.of())
+                .getStatus() / 100).isEqualTo(2);
+        String body = "{\"order\":42}";
+        String path = "/workflows/" + ns + "/signed/webhook";
+        String right = "sha256=" + java.util.HexFormat.of().formatHex(WebhookSignatures.hmac(
+                SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String otherBody = "sha256=" + java.util.HexFormat.of().formatHex(WebhookSignatures.hmac(
+                SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("missing", null);
+        refused.put("malformed", "sha256=zz");
+        refused.put("another body's", otherBody);
+        refused.put("another scheme", "sha1=" + right.substring(7));
+        for (Map.Entry<String, String> bad : refused.entrySet()) {
+            Map<String, String> headers = new java.util.HashMap<>(Map.of("X-Idempotency-Key", "d-" + bad.getKey()));
+            if (bad.getValue() != null) {
+                headers.put(WebhookSignatures.HEADER, bad.getValue());
+            }
+            MockHttpResponse response = call("POST", path, body, headers);
+            assertProblem(response, 401, "no execution was started");
+            assertThat(text(response)).as(bad.getKey()).doesNotContain(SECRET).doesNotContain(right);
+        }
+        assertThat(call("POST", path, body, Map.of("X-Idempotency-Key", "d-right", WebhookSignatures.HEADER, right))
+                .getStatus()).isEqualTo(202);
+        // A workflow without a secret takes deliveries as before.
+        assertThat(call("POST", "/workflows/" + ns + "/unsigned/webhook", "{}", Map.of("X-Idempotency-Key", "unsigned"))
+                .getStatus()).isEqualTo(202);
     }
 
     private MockHttpResponse call(final String method, final String path, final String body, final Map<String, String> headers) {
