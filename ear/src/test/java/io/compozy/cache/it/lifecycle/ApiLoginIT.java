@@ -105,6 +105,30 @@ class ApiLoginIT {
         // Basic against the registry: the server.xml administrator.
         assertThat(Api.adminGet("admin/snapshots").statusCode()).as("Basic administrator").isEqualTo(200);
 
+        // A token that names its projects reaches those projects only, and no endpoint not kept by project.
+        String alpha = token(List.of("writer"), List.of("login-alpha"));
+        assertThat(send("PUT", "resources/login-alpha/agent/a", alpha).statusCode()).as("its project").isEqualTo(200);
+        HttpResponse<String> otherProject = send("PUT", "resources/login-beta/agent/a", alpha);
+        assertThat(otherProject.statusCode()).as(otherProject.body()).isEqualTo(403);
+        assertThat(otherProject.body()).contains("project-forbidden", "login-beta");
+        assertThat(send("GET", "resources/login-beta/agent/a", alpha).statusCode()).isEqualTo(403);
+        assertThat(send("GET", "task-configs", alpha).body()).as("every execution's task configs")
+                .contains("not-project-scoped");
+        String bundle = "{\"workflows\":{\"w\":{\"tasks\":[{\"id\":\"a\",\"kind\":\"agent\"}]}}}";
+        for (String project : List.of("login-alpha", "login-beta")) {
+            assertThat(post("workflows/" + project, writer, bundle).statusCode() / 100).isEqualTo(2);
+        }
+        String own = json(post("workflows/login-alpha/w/executions", alpha, "{\"input\":\"hi\"}"))
+                .getString("executionId");
+        String foreign = json(post("workflows/login-beta/w/executions", writer, "{\"input\":\"hi\"}"))
+                .getString("executionId");
+        assertThat(post("workflows/login-beta/w/executions", alpha, "{}").statusCode()).isEqualTo(403);
+        assertThat(send("GET", "executions/" + own, alpha).statusCode()).as("its project's execution").isEqualTo(200);
+        assertThat(send("GET", "executions/" + foreign, alpha).statusCode()).as("another project's execution")
+                .isEqualTo(403);
+        assertThat(send("GET", "executions/" + foreign, writer).statusCode()).as("a token without the claim")
+                .isEqualTo(200);
+
         Map<String, String> refused = new LinkedHashMap<>();
         refused.put("expired", token(List.of("admin"), ISSUER, AUDIENCE, Instant.now().minus(Duration.ofHours(1)),
                 signingKey));
@@ -173,6 +197,20 @@ class ApiLoginIT {
 
     private String token(final List<String> groups) throws Exception {
         return token(groups, ISSUER, AUDIENCE, later(), signingKey);
+    }
+
+    private String token(final List<String> groups, final List<String> projects) throws Exception {
+        JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(groups, ISSUER, AUDIENCE, later()))
+                .claim("projects", projects).build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT)
+                .keyID(signingKey.getKeyID()).build(), claims);
+        jwt.sign(new RSASSASigner(signingKey));
+        return jwt.serialize();
+    }
+
+    private HttpResponse<String> post(final String path, final String bearer, final String json) {
+        return Api.send(Api.request(path).header("Authorization", "Bearer " + bearer)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     private static String token(final List<String> groups, final String issuer, final String audience,

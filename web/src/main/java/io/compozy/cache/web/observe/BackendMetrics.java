@@ -47,6 +47,7 @@ public class BackendMetrics {
     static final long MIN_REFRESH_MILLIS = 100;
     public static final String DEFAULT_REFRESH = "PT5S";
 
+    static final String EVENT_STREAMS = "compozy_api_event_streams";
     static final String SNAPSHOT_DURATION = "compozy_standalone_snapshot_duration"; // + _seconds
     static final String SNAPSHOT_SIZE = "compozy_standalone_snapshot_size_bytes";
     static final String SNAPSHOTS_TAKEN = "compozy_standalone_snapshots_taken_total";
@@ -117,6 +118,9 @@ public class BackendMetrics {
             LOG.info("Metrics are off (" + CacheMetrics.ENABLED_KEY + "=false)");
             return;
         }
+        registry.gauge(Metadata.builder().withName(EVENT_STREAMS).withDescription("Server-Sent Events streams the"
+                + " REST API holds open (at most api.sse.max_streams)").build(),
+                io.compozy.cache.web.rest.StreamLimits::openStreams);
         task = executors.scheduler().scheduleWithFixedDelay(this::refreshQuietly, 0, refresh.toMillis(),
                 TimeUnit.MILLISECONDS);
     }

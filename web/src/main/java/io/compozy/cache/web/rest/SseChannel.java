@@ -99,6 +99,10 @@ final class SseChannel implements AutoCloseable {
         return admission.client();
     }
 
+    static int openCount() {
+        return OPEN.size();
+    }
+
     /** Ends every open stream of this deployment (the application is stopping). */
     static void closeAll() {
         OPEN.forEach(SseChannel::close);

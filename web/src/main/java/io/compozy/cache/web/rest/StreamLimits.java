@@ -60,6 +60,11 @@ public class StreamLimits implements ContainerRequestFilter {
         CURRENT.set(new Admission(client, maxStreams, maxPerClient));
     }
 
+    /** How many event streams are open now (the {@code compozy_api_event_streams} gauge). */
+    public static int openStreams() {
+        return SseChannel.openCount();
+    }
+
     /** The current request's admission, cleared; without this filter (a unit test), no limits. */
     static Admission take() {
         Admission admission = CURRENT.get();
