@@ -18,14 +18,16 @@ import java.util.logging.Logger;
 public class AdminAudit implements ContainerResponseFilter {
 
     private static final Logger LOG = Logger.getLogger(AdminAudit.class.getName());
+    /** Compiled once: every API answer passes through this filter. */
+    private static final java.util.regex.Pattern ADMINISTRATIVE = java.util.regex.Pattern.compile(
+            "/*(admin/snapshots(/.*)?|events/workflows)/*");
 
     @Context
     private HttpServletRequest servlet;
 
     /** The API paths (under /api) web.xml keeps for the admin role. */
     static boolean isAdministrative(final String path) {
-        String p = path.replaceAll("^/+|/+$", "");
-        return p.equals("admin/snapshots") || p.startsWith("admin/snapshots/") || p.equals("events/workflows");
+        return ADMINISTRATIVE.matcher(path).matches();
     }
 
     @Override

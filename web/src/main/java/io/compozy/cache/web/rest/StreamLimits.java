@@ -2,8 +2,11 @@ package io.compozy.cache.web.rest;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.Provider;
 import java.security.Principal;
 import java.util.Collection;
@@ -52,12 +55,23 @@ public class StreamLimits implements ContainerRequestFilter {
         this.maxPerClient = maxPerClient;
     }
 
+    @Context
+    private ResourceInfo resource;
+
     @Override
     public void filter(final ContainerRequestContext request) {
+        if (!opensStream(resource.getResourceMethod())) {
+            return; // only the stream endpoints make a channel; the other calls pay nothing here
+        }
         Principal user = request.getSecurityContext().getUserPrincipal();
         String client = user != null ? "user " + user.getName()
                 : "address " + (servlet == null ? "local" : servlet.getRemoteAddr());
         CURRENT.set(new Admission(client, maxStreams, maxPerClient));
+    }
+
+    private static boolean opensStream(final java.lang.reflect.Method method) {
+        Produces produces = method == null ? null : method.getAnnotation(Produces.class);
+        return produces != null && java.util.Arrays.asList(produces.value()).contains(MediaType.SERVER_SENT_EVENTS);
     }
 
     /** How many event streams are open now (the {@code compozy_api_event_streams} gauge). */
