@@ -49,6 +49,8 @@ public final class CacheBackend implements AutoCloseable {
     /** Only in standalone mode: the embedded server's one owner (the snapshot manager's, when persistence is on). */
     private final Optional<EmbeddedServerOwner> embedded;
     private final BackendInfo startInfo;
+    /** The clients of the connection factories that are not the administrator's; closed before this client. */
+    private final FactoryClients factories;
 
     private CacheBackend(final RedissonClient client, final BackendInfo info,
                          final Optional<EmbeddedServerOwner> embedded, final Optional<SnapshotManager> persistence,
@@ -60,6 +62,7 @@ public final class CacheBackend implements AutoCloseable {
         this.startInfo = info;
         this.embedded = embedded;
         this.persistence = persistence;
+        this.factories = new FactoryClients(client, embedded);
         embedded.ifPresent(EmbeddedServerOwner::supervise);
     }
 
@@ -255,6 +258,16 @@ public final class CacheBackend implements AutoCloseable {
         return client;
     }
 
+    /** The client of a connection factory with this access, built on its first use (docs/security.md). */
+    FactoryClient clientFor(final FactoryAccess access) {
+        return factories.clientFor(access);
+    }
+
+    /** What a connection factory with this access hands applications (shutdown refused); for the benchmarks. */
+    public RedissonClient factoryClient(final FactoryAccess access) {
+        return clientFor(access).guarded();
+    }
+
     /** What runs: in standalone mode with the current redis-server's pid and the restarts so far. */
     public BackendInfo info() {
         if (embedded.isEmpty()) {
@@ -297,6 +310,7 @@ public final class CacheBackend implements AutoCloseable {
             persistence.ifPresent(SnapshotManager::snapshotOnShutdown); // after any restart in progress
         } finally {
             try {
+                factories.close(); // they run on this client's event loops
                 client.shutdown(0, 2, TimeUnit.SECONDS);
             } finally {
                 if (persistence.isPresent()) {

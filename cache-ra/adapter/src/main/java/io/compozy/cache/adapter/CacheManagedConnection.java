@@ -25,14 +25,17 @@ final class CacheManagedConnection implements ManagedConnection {
 
     private final CacheManagedConnectionFactory factory;
     private final CacheBackend backend;
+    private final FactoryClient client;
     private final Set<ConnectionHandle> handles = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final List<ConnectionEventListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean destroyed;
     private PrintWriter logWriter;
 
-    CacheManagedConnection(final CacheManagedConnectionFactory factory, final CacheBackend backend) {
+    CacheManagedConnection(final CacheManagedConnectionFactory factory, final CacheBackend backend,
+                           final FactoryClient client) {
         this.factory = factory;
         this.backend = backend;
+        this.client = client;
     }
 
     @Override
@@ -40,7 +43,7 @@ final class CacheManagedConnection implements ManagedConnection {
         if (destroyed) {
             throw new ResourceException("This managed connection was destroyed");
         }
-        ConnectionHandle handle = new ConnectionHandle(this, backend);
+        ConnectionHandle handle = new ConnectionHandle(this, backend, client);
         handles.add(handle);
         return handle.proxy();
     }
@@ -54,9 +57,9 @@ final class CacheManagedConnection implements ManagedConnection {
         }
     }
 
-    /** The JCache provider on the same shared client. */
-    io.compozy.cache.jcache.SharedCachingProvider jcache() throws ResourceException {
-        return factory.resourceAdapter().jcache();
+    /** The JCache provider of the factory's namespace: the adapter's, or the prefixed factory's own. */
+    io.compozy.cache.jcache.SharedCachingProvider jcache(final FactoryClient of) throws ResourceException {
+        return factory.resourceAdapter().jcache(of);
     }
 
     /** Called by a handle's close(): tells the container the handle is back. */

@@ -30,6 +30,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
 
     private transient volatile CacheBackend backend;
     private transient volatile SharedCachingProvider jcache;
+    private transient volatile JCacheSettings jcacheSettings;
     private transient volatile String startFailure = "the Compozy cache resource adapter has not started";
 
     /**
@@ -50,6 +51,7 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             JCacheSettings jcacheSettings = JCacheSettings.load(config);
             started = CacheBackend.start(settings, imports, outputPumpThread());
             jcache = startJCache(started, jcacheSettings);
+            this.jcacheSettings = jcacheSettings;
             backend = started;
             StartFailure.record(null);
             var info = started.info();
@@ -151,6 +153,15 @@ public class CacheResourceAdapter implements ResourceAdapter, java.io.Serializab
             throw new ResourceException(startFailure);
         }
         return provider;
+    }
+
+    /** The JCache of a factory's namespace: the adapter's caches, or a prefixed factory's own (under its prefix). */
+    SharedCachingProvider jcache(final FactoryClient of) throws ResourceException {
+        SharedCachingProvider shared = jcache();
+        if (of.keyPrefix().isEmpty()) {
+            return shared;
+        }
+        return of.jcache(() -> new SharedCachingProvider(of.client(), jcacheSettings, shared.allowList()));
     }
 
     /**

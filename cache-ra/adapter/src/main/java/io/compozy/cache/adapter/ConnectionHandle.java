@@ -7,6 +7,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.Optional;
 
 /**
  * The application's handle: a {@link CacheConnection} proxy that forwards every {@code RedissonClient}
@@ -17,12 +18,14 @@ final class ConnectionHandle implements InvocationHandler {
 
     private volatile CacheManagedConnection owner;
     private final CacheBackend backend;
+    private final FactoryClient client;
     private final CacheConnection proxy;
     private volatile boolean closed;
 
-    ConnectionHandle(final CacheManagedConnection owner, final CacheBackend backend) {
+    ConnectionHandle(final CacheManagedConnection owner, final CacheBackend backend, final FactoryClient client) {
         this.owner = owner;
         this.backend = backend;
+        this.client = client;
         this.proxy = (CacheConnection) Proxy.newProxyInstance(CacheConnection.class.getClassLoader(),
                 new Class<?>[] {CacheConnection.class}, this);
     }
@@ -69,7 +72,7 @@ final class ConnectionHandle implements InvocationHandler {
                 throw SharedClientGuard.shutdownRefused();
             case "isShutdown":
             case "isShuttingDown":
-                return method.invoke(backend.client(), args);
+                return method.invoke(client.client(), args);
             default:
                 break;
         }
@@ -80,18 +83,28 @@ final class ConnectionHandle implements InvocationHandler {
         if (method.getDeclaringClass() == CacheConnection.class) {
             return switch (name) {
                 case "backend" -> backendInfo();
-                case "persistence" -> backend.persistence().map(Persistence.class::cast);
-                case "sharedClient" -> backend.sharedClient();
-                case "cacheManager" -> owner.jcache().managerFor(Thread.currentThread().getContextClassLoader());
+                case "persistence" -> persistence();
+                case "sharedClient" -> client.guarded();
+                case "cacheManager" -> owner.jcache(client).managerFor(Thread.currentThread().getContextClassLoader());
                 case "topology" -> backend.topologyInfo();
                 default -> backend.ping();
             };
         }
         try {
-            return method.invoke(backend.client(), args);
+            return method.invoke(client.client(), args);
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+    }
+
+    /** Snapshots, RDB downloads and restores replace every application's data: the administrator's factory only. */
+    private Optional<Persistence> persistence() {
+        if (!client.access().administrator()) {
+            throw new SecurityException("persistence() (snapshots, RDB download and upload, restore) is for the"
+                    + " administrator's connection factory only (property " + FactoryAccess.ADMINISTRATOR + "=true);"
+                    + " this is a " + client.access().describe());
+        }
+        return backend.persistence().map(Persistence.class::cast);
     }
 
     private BackendInfo backendInfo() {

@@ -47,7 +47,8 @@ public final class SharedCachingProvider implements CachingProvider {
         }
     };
     private final Map<ManagerKey, SharedCacheManager> open = new HashMap<>();
-    private final AtomicLong sequence = new AtomicLong();
+    /** Shared by every provider (a prefixed factory has its own): the managers' JMX names stay apart. */
+    private static final AtomicLong SEQUENCE = new AtomicLong();
 
     /** What JSR-107 keys a manager by: its URI and its class loader (by identity). */
     private record ManagerKey(URI uri, ClassLoader classLoader) {
@@ -58,9 +59,15 @@ public final class SharedCachingProvider implements CachingProvider {
      * @param settings the caches every manager starts with
      */
     public SharedCachingProvider(final RedissonClient client, final JCacheSettings settings) {
+        this(client, settings, new DeserializationAllowList(settings.allowedClasses()));
+    }
+
+    /** A provider on another client (a prefixed connection factory's) that refuses and counts with {@code allowList}. */
+    public SharedCachingProvider(final RedissonClient client, final JCacheSettings settings,
+                                 final DeserializationAllowList allowList) {
         this.client = (Redisson) client;
         this.settings = settings;
-        this.allowList = new DeserializationAllowList(settings.allowedClasses());
+        this.allowList = allowList;
     }
 
     @Override
@@ -71,7 +78,7 @@ public final class SharedCachingProvider implements CachingProvider {
         SharedCacheManager manager = open.get(key);
         if (manager == null) {
             // A URI of its own per manager keeps each manager's statistics beans apart in JMX.
-            URI internal = URI.create(MBEAN_MANAGER_PREFIX + "-" + sequence.incrementAndGet() + ":" + key.uri());
+            URI internal = URI.create(MBEAN_MANAGER_PREFIX + "-" + SEQUENCE.incrementAndGet() + ":" + key.uri());
             CacheManager inner = redisson.getCacheManager(internal, key.classLoader(),
                     properties == null ? getDefaultProperties() : properties);
             manager = new SharedCacheManager(this, key.uri(), key.classLoader(), inner);

@@ -9,6 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -27,6 +30,8 @@ import java.util.logging.Logger;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.protocol.RedisCommands;
+import org.redisson.client.protocol.RedisStrictCommand;
+import org.redisson.client.protocol.convertor.VoidReplayConvertor;
 import org.redisson.config.Config;
 
 /**
@@ -48,6 +53,8 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     private static final long STOP_WAIT_MINUTES = 10;
     /** The data that was live before a restore (AOF off), in the work directory until the restore is done. */
     static final String LIVE_BEFORE_RESTORE = "live-before-restore.rdb";
+    private static final RedisStrictCommand<Void> ACL_SETUSER =
+            new RedisStrictCommand<>("ACL", "SETUSER", new VoidReplayConvertor());
 
     private final CacheSettings.Standalone standalone;
     private final Executor pump;
@@ -61,6 +68,11 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     /** Pids of servers stopped on purpose (a restore): their exit is no crash. */
     private final Set<Long> stoppedOnPurpose = ConcurrentHashMap.newKeySet();
     private final AtomicLong restarts = new AtomicLong();
+    /**
+     * The ACL users of the applications' connection factories (name to ACL SETUSER rules). Redis keeps users in
+     * memory only, so every server this owner starts in place of another gets them again before it is current.
+     */
+    private final Map<String, List<String>> applicationUsers = new ConcurrentHashMap<>();
     private volatile EmbeddedRedisServer server;
     private volatile boolean supervised;
     private volatile boolean closing;
@@ -117,6 +129,48 @@ public final class EmbeddedServerOwner implements AutoCloseable {
     public void supervise() {
         supervised = true;
         watch(current());
+    }
+
+    /**
+     * Creates (or replaces) the ACL user {@code name} on the running server, and on every server started in its
+     * place from now on. The rules hold its password: no message of a failure repeats them.
+     */
+    public void grant(final String name, final List<String> rules) throws IOException {
+        exclusively(() -> {
+            applicationUsers.put(name, List.copyOf(rules));
+            applyUsers(current(), Map.of(name, rules));
+            return null;
+        });
+    }
+
+    /** On the owner's thread, once {@code started} runs: the application users come back with it. */
+    private void giveUsersTo(final EmbeddedRedisServer started) {
+        try {
+            applyUsers(started, applicationUsers);
+        } catch (IOException e) {
+            LOG.severe("The applications' Redis users could not be created on the restarted embedded redis-server ("
+                    + e.getMessage() + "): their connection factories are refused until the cache restarts");
+        }
+    }
+
+    private static void applyUsers(final EmbeddedRedisServer on, final Map<String, List<String>> users)
+            throws IOException {
+        if (users.isEmpty()) {
+            return;
+        }
+        try (ControlConnection redis = ControlConnection.open(on.host(), on.port(), on.password())) {
+            for (Map.Entry<String, List<String>> user : users.entrySet()) {
+                List<Object> arguments = new ArrayList<>();
+                arguments.add(user.getKey());
+                arguments.addAll(user.getValue());
+                try {
+                    redis.sync(ACL_SETUSER, arguments.toArray());
+                } catch (IOException e) {
+                    // Redis's own words only: the exception Redisson chained names the arguments, the password too.
+                    throw new IOException("ACL SETUSER " + user.getKey() + " was refused: " + e.getMessage());
+                }
+            }
+        }
     }
 
     /** Runs {@code work} on the owner's thread, after any start, restart, restore or snapshot in progress. */
@@ -177,6 +231,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             old.close();
             try {
                 server = startLocked(chosen, old, beforeServing, beforeUnlock);
+                giveUsersTo(server);
             } catch (IOException | RuntimeException e) {
                 LOG.warning("Generation " + chosen.generation() + " could not be restored (" + e.getMessage()
                         + "); starting the server again on the data that was live before the restore");
@@ -251,6 +306,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
             server = liveBefore.isPresent()
                     ? start.startOnLiveData(liveBefore.get(), launcher(Optional.of(old)))
                     : start.start(launcher(Optional.of(old)), Optional.empty(), ignored -> { });
+            giveUsersTo(server);
             watchIfSupervised(server);
             return true;
         } catch (IOException | RuntimeException e) {
@@ -307,6 +363,7 @@ public final class EmbeddedServerOwner implements AutoCloseable {
                     started.close();
                     return;
                 }
+                giveUsersTo(started);
                 long count = restarts.incrementAndGet();
                 watch(started);
                 LOG.info("The embedded redis-server runs again: pid " + started.pid() + " on " + started.host() + ":"

@@ -4,8 +4,10 @@ import java.util.Optional;
 import org.redisson.api.RedissonClient;
 
 /**
- * A handle on the resource adapter's shared {@link RedissonClient}: every Redisson call goes to the
- * one client the adapter built for the active mode (embedded redis-server or external Redis).
+ * A handle on the connection factory's {@link RedissonClient}: every Redisson call goes to the client of the
+ * factory it came from, on the adapter's Redis for the active mode (embedded redis-server or external Redis).
+ * A factory with a key prefix maps every name the application uses under its prefix, and its Redis user reaches
+ * only those keys; the shipped factory's user runs no administrative or dangerous command (docs/security.md).
  *
  * <p>{@link #close()} gives the handle back; calls on a closed handle fail with
  * {@link IllegalStateException}. Objects already obtained from it ({@code RBucket}, {@code RMap}, ...)
@@ -30,6 +32,9 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
      * Snapshot control, present in standalone mode with
      * {@code redis.standalone.persistence.enabled=true}; empty otherwise (an external Redis persists
      * itself).
+     *
+     * @throws SecurityException unless the handle came from an administrator factory ({@code administrator=true}):
+     *     a snapshot, an RDB download or a restore reaches every application's data
      */
     Optional<Persistence> persistence();
 
@@ -42,9 +47,10 @@ public interface CacheConnection extends RedissonClient, AutoCloseable {
     RedissonClient sharedClient();
 
     /**
-     * The JCache (JSR-107) {@code CacheManager} of the calling application, on the same shared client:
+     * The JCache (JSR-107) {@code CacheManager} of the calling application, on the factory's client:
      * its caches live in the adapter's Redis, so every application and server that uses the same cache
-     * name sees the same entries. Entries are Java-serialized and read back with the caller's class
+     * name through a factory without a prefix sees the same entries; a prefixed factory's caches live under
+     * its prefix, apart from everyone else's. Entries are Java-serialized and read back with the caller's class
      * loader (the thread context class loader), so application classes come back as themselves. The
      * caches declared in {@code compozy.jcache.caches} are there from the start; others are created
      * with {@code createCache}. Like {@link #sharedClient()} it outlives this handle; close it when the

@@ -17,8 +17,14 @@ import javax.naming.NamingException;
 @ApplicationScoped
 public class CacheConnections {
 
-    @Resource(name = "compozyCacheFactoryRef", lookup = CacheConnectionFactory.JNDI_NAME)
+    /**
+     * The product's own EAR binds this reference to the administrator's factory (its web.xml); another
+     * application that reuses this class gets the ordinary one.
+     */
+    @Resource(name = FACTORY_REF, lookup = CacheConnectionFactory.JNDI_NAME)
     private CacheConnectionFactory factory;
+
+    private static final String FACTORY_REF = "compozyCacheFactoryRef";
 
     public <T> T call(final Function<CacheConnection, T> work) {
         try (CacheConnection connection = factory().getConnection()) {
@@ -33,7 +39,7 @@ public class CacheConnections {
             return factory;
         }
         try {
-            return InitialContext.doLookup(CacheConnectionFactory.JNDI_NAME);
+            return InitialContext.doLookup("java:comp/env/" + FACTORY_REF);
         } catch (NamingException e) {
             // Nothing is bound until the adapter is installed (the RAR is missing or still starting). A failed
             // start leaves it installed and bound: getConnection() then refuses with the reason.
@@ -43,7 +49,8 @@ public class CacheConnections {
                         + reason.get(), e);
             }
             throw new CacheUnavailableException("The cache is not available: the Compozy cache resource adapter"
-                    + " has not started, so nothing is bound at " + CacheConnectionFactory.JNDI_NAME
+                    + " has not started, so nothing is bound at " + CacheConnectionFactory.ADMIN_JNDI_NAME + " or "
+                    + CacheConnectionFactory.JNDI_NAME
                     + ". The server log (messages.log) gives the reason on a line starting 'Compozy cache did not"
                     + " start:'", e);
         }

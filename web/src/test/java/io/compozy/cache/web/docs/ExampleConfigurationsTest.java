@@ -102,6 +102,12 @@ class ExampleConfigurationsTest {
         // The integration tests deploy their second application with exactly this element.
         String harness = Files.readString(Path.of("..", "ear", "src", "test", "liberty", "second-app-classloader.xml"));
         assertThat(harness).contains("<classloader classProviderRef=\"" + adapterId + "\"/>");
+        // Its own factory, with the prefix property the test harness's walled factory uses (it-factories.xml).
+        Element properties = (Element) example.getElementsByTagName("properties.compozyCache").item(0);
+        assertThat(properties.getAttribute("keyPrefix")).isEqualTo("orders:");
+        String walled = Files.readString(Path.of("..", "ear", "src", "test", "liberty", "configDropins", "overrides",
+                "it-factories.xml"));
+        assertThat(walled).contains("<properties.compozyCache keyPrefix=");
     }
 
     /** The env file's password line: commented out, no value, for the operator to fill in. */
@@ -149,10 +155,11 @@ class ExampleConfigurationsTest {
         assertThat(texts(example, "feature")).containsExactlyInAnyOrderElementsOf(texts(shipped, "feature"));
         for (String element : List.of("resourceAdapter", "connectionFactory", "enterpriseApplication", "httpEndpoint",
                 "basicRegistry", "user", "include", "mpJwt", "authFilter", "requestHeader", "classloader", "library", "file",
-                "httpSessionCache")) {
+                "httpSessionCache", "properties.compozyCache")) {
             assertThat(attributes(example, element)).as(element).isEqualTo(attributes(shipped, element));
         }
-        assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(1);
+        // The shipped factory and the administrator's, nothing more: any other is the operator's choice.
+        assertThat(example.getElementsByTagName("properties.compozyCache").getLength()).isEqualTo(2);
         Set<String> documented = ConfigurationDocTest.table().keySet();
         Set<String> serverVariables = ConfigurationDocTest.serverVariables().keySet();
         for (String name : variables(example).keySet()) {
