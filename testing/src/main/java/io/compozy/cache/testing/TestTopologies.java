@@ -1,6 +1,7 @@
 package io.compozy.cache.testing;
 
 import io.compozy.cache.config.RedisAddress;
+import io.compozy.cache.config.Secret;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -135,6 +136,37 @@ public final class TestTopologies {
         String config = String.join("\n", "requirepass " + password, "repl-diskless-sync-delay 0");
         RedisProcess node = RedisProcess.start(RedisProcess.freePort(false), config, false, Optional.of(password));
         return "redis://:" + password + "@" + RedisProcess.HOST + ":" + node.port + "/0";
+    }
+
+    /**
+     * Runs one command, as the operator would, on every data node of the topology the tests use ({@code single},
+     * {@code cluster} or {@code sentinel}): what Redis keeps per node only, such as an ACL user. A Cluster or
+     * Sentinel group given by environment variables gets it on the nodes those name (and the current master).
+     */
+    public static void onEveryDataNode(final String topology, final Object... command) {
+        String name = String.valueOf(command[0]);
+        Object[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
+        switch (topology) {
+            case "cluster" -> {
+                Cluster running = cluster();
+                for (String node : running.nodes()) {
+                    RedisAddress address = RedisAddress.parse(CLUSTER_NODES, node);
+                    RedisProcess.command(address.port(), running.password(), name, args);
+                }
+            }
+            case "sentinel" -> {
+                Sentinel running = sentinel();
+                List<Integer> ports = running.owned() ? running.dataNodes().stream().map(p -> p.port).toList()
+                        : List.of(running.masterPort());
+                for (int port : ports) {
+                    RedisProcess.command(port, running.password(), name, args);
+                }
+            }
+            default -> {
+                RedisAddress address = TestRedis.external();
+                RedisProcess.command(address.port(), address.password().map(Secret::reveal), name, args);
+            }
+        }
     }
 
     public static synchronized Cluster cluster() {

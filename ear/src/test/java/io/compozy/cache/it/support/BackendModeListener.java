@@ -31,7 +31,33 @@ public final class BackendModeListener implements LauncherSessionListener {
             removeDropin();
             return;
         }
-        writeDropin(distributedVariables(TestServer.topology()));
+        Map<String, String> variables = distributedVariables(TestServer.topology());
+        variables.put(OPERATOR_PASSWORD, createOperatorUser(TestServer.topology()));
+        writeDropin(variables);
+    }
+
+    /** The factory of it-factories.xml that logs in as a user the operator created (FactoryWallsIT). */
+    public static final String OPERATOR_USER = "compozy-it-operator";
+    public static final String OPERATOR_PREFIX = "it-operator:";
+    private static final String OPERATOR_PASSWORD = "it.operator.password";
+
+    /**
+     * What docs/security.md tells the operator to run for a factory, on every data node of the topology (Redis
+     * keeps ACL users per node): a password of this run, the prefix's keys and channels, no administration.
+     */
+    private static String createOperatorUser(final String topology) {
+        String password = java.util.UUID.randomUUID().toString();
+        java.util.List<Object> command = new java.util.ArrayList<>(java.util.List.of("ACL", "SETUSER", OPERATOR_USER,
+                "reset", "on", ">" + password));
+        for (String pattern : java.util.List.of(OPERATOR_PREFIX + "*", "{" + OPERATOR_PREFIX + "*",
+                "*:{" + OPERATOR_PREFIX + "*")) {
+            command.add("~" + pattern);
+            command.add("&" + pattern);
+        }
+        command.addAll(java.util.List.of("+@all", "-@admin", "-@dangerous", "-function", "+function|list",
+                "-script|flush", "-script|kill"));
+        TestTopologies.onEveryDataNode(topology, command.toArray());
+        return password;
     }
 
     /**
