@@ -1,6 +1,7 @@
 package io.compozy.cache.bench;
 
 import io.compozy.cache.adapter.CacheBackend;
+import io.compozy.cache.adapter.FactoryAccess;
 import io.compozy.cache.config.CacheSettings;
 import io.compozy.cache.config.ConfigLookup;
 import io.compozy.cache.testing.TestTopologies;
@@ -186,6 +187,9 @@ public final class Bench {
         try (CacheBackend backend = CacheBackend.start(settings("client", false), PUMP)) {
             EmbeddedRedisServer server = backend.embeddedServer().orElseThrow();
             RedissonClient adapter = backend.sharedClient();
+            // What an application gets from a connection factory of its own: a key prefix (Redisson's name
+            // mapper) and an ACL user limited to it (Redis checks the key patterns on every command).
+            RedissonClient prefixed = backend.factoryClient(FactoryAccess.of("bench-app:", null, null, false, null));
             RedissonClient plain = Redisson.create(new Config(backend.client().getConfig()));
             RedisClient lettuceClient = RedisClient.create(RedisURI.builder().withHost(server.host())
                     .withPort(server.port()).withPassword(server.password().reveal().toCharArray()).build());
@@ -194,6 +198,7 @@ public final class Bench {
                 Map<String, Workload> sides = new LinkedHashMap<>();
                 sides.put("adapter", (get, batch) -> asyncOps(adapter, get, batch));
                 sides.put("plain Redisson", (get, batch) -> asyncOps(plain, get, batch));
+                sides.put("prefixed factory", (get, batch) -> asyncOps(prefixed, get, batch));
                 sides.put("Lettuce", (get, batch) -> lettuceOps(lettuce, get, batch));
                 sides.put("redis-benchmark", (get, batch) -> redisBenchmark(server, get ? "GET" : "SET", batch));
                 // Untimed warm-up of every side and workload, in turns: the JIT compiles each client's paths
@@ -215,6 +220,8 @@ public final class Bench {
                         String what = op + " ops/s" + (batch == 1 ? ", async x50" : ", batches of 16 x50");
                         ratioRow("1", what + ": adapter vs plain Redisson (same version and settings)",
                                 rates.get("adapter"), rates.get("plain Redisson"), 0.97);
+                        ratioRow("1", what + ": a factory with a prefix and an ACL user vs the shared client",
+                                rates.get("prefixed factory"), rates.get("adapter"), 0.97);
                         ratioRow("1", what + ": adapter vs Lettuce (one connection)", rates.get("adapter"),
                                 rates.get("Lettuce"), 0);
                         ratioRow("1", what + ": adapter vs redis-benchmark -c 50" + (batch == 1 ? "" : " -P 16"),
