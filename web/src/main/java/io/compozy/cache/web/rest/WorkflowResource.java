@@ -3,6 +3,7 @@ package io.compozy.cache.web.rest;
 import io.compozy.cache.web.store.resource.ResourceTag;
 import io.compozy.cache.web.workflow.WorkflowDefinitions;
 import io.compozy.cache.web.workflow.WorkflowRunner;
+import io.compozy.cache.web.workflow.WebhookRateLimit;
 import io.compozy.cache.web.workflow.WebhookSignatures;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -35,20 +36,23 @@ public class WorkflowResource {
     private final WorkflowDefinitions definitions;
     private final WorkflowRunner runner;
     private final WebhookSignatures signatures;
+    private final WebhookRateLimit rateLimit;
 
     /** For CDI's proxy only. */
     protected WorkflowResource() {
         this.definitions = null;
         this.runner = null;
         this.signatures = null;
+        this.rateLimit = null;
     }
 
     @Inject
     public WorkflowResource(final WorkflowDefinitions definitions, final WorkflowRunner runner,
-                            final WebhookSignatures signatures) {
+                            final WebhookSignatures signatures, final WebhookRateLimit rateLimit) {
         this.definitions = definitions;
         this.runner = runner;
         this.signatures = signatures;
+        this.rateLimit = rateLimit;
     }
 
     /**
@@ -111,6 +115,12 @@ public class WorkflowResource {
         } catch (WebhookSignatures.SignatureRefused e) {
             throw new ApiProblem(Response.Status.UNAUTHORIZED, "webhook-signature", "Webhook signature refused",
                     e.getMessage() + "; no execution was started");
+        }
+        // Counted after the signature: forged deliveries cannot use up the sender's allowance.
+        if (!rateLimit.tryAcquire(project, id)) {
+            throw new ApiProblem(Response.Status.TOO_MANY_REQUESTS, "webhook-rate-limited", "Too many deliveries",
+                    "Workflow '" + id + "' has taken its " + rateLimit.perMinute() + " deliveries of the last minute ("
+                            + WebhookRateLimit.PER_MINUTE_KEY + "); no execution was started, try again later");
         }
         JsonValue payload = JsonBody.parse(new java.io.ByteArrayInputStream(raw));
         return runner.startFromWebhook(project, id, idempotencyKey, payload).map(WorkflowResource::accepted)

@@ -55,6 +55,7 @@ class WorkflowApiTest {
     private final AtomicInteger ids = new AtomicInteger();
 
     private static final String SECRET = "whsec-" + UUID.randomUUID();
+    private static final int DELIVERIES_PER_MINUTE = 5;
 
     @BeforeEach
     void deploy(final TestBackend backend) {
@@ -74,7 +75,7 @@ class WorkflowApiTest {
         dispatcher = MockDispatcherFactory.createDispatcher();
         dispatcher.getRegistry().addSingletonResource(new WorkflowResource(definitions, runner,
                 new WebhookSignatures(key -> key.equals(WebhookSignatures.SECRET_PREFIX + ns + ".signed")
-                        ? Optional.of(SECRET) : Optional.empty())));
+                        ? Optional.of(SECRET) : Optional.empty()), new WebhookRateLimit(redis, DELIVERIES_PER_MINUTE)));
         dispatcher.getRegistry().addSingletonResource(executionResource);
         dispatcher.getProviderFactory().registerProviderInstance(new ProblemMapper());
     }
@@ -179,6 +180,25 @@ class WorkflowApiTest {
                 .getStatus()).isEqualTo(202);
         // A workflow without a secret takes deliveries as before.
         assertThat(call("POST", "/workflows/" + ns + "/unsigned/webhook", "{}", Map.of("X-Idempotency-Key", "unsigned"))
+                .getStatus()).isEqualTo(202);
+    }
+
+    @Test
+    void aWorkflowTakesItsDeliveriesPerMinuteAndThenRefusesWith429StartingNothing() {
+        call("POST", "/workflows/" + ns, "{\"workflows\":{\"busy\":{\"tasks\":[{\"id\":\"a\",\"kind\":\"agent\"}]},"
+                + "\"quiet\":{\"tasks\":[{\"id\":\"a\",\"kind\":\"agent\"}]}}}", Map.of());
+        String busy = "/workflows/" + ns + "/busy/webhook";
+        for (int delivery = 1; delivery <= DELIVERIES_PER_MINUTE; delivery++) {
+            assertThat(call("POST", busy, "{}", Map.of("X-Idempotency-Key", "busy-" + delivery)).getStatus())
+                    .as("delivery %d", delivery).isEqualTo(202);
+        }
+        int executionsBefore = ids.get();
+        MockHttpResponse refused = call("POST", busy, "{}", Map.of("X-Idempotency-Key", "busy-over"));
+        assertProblem(refused, 429, WebhookRateLimit.PER_MINUTE_KEY);
+        assertThat(json(text(refused)).asJsonObject().getString("type")).endsWith("webhook-rate-limited");
+        assertThat(ids.get()).as("no execution started").isEqualTo(executionsBefore);
+        // Counted per workflow: another one of the project takes deliveries as before.
+        assertThat(call("POST", "/workflows/" + ns + "/quiet/webhook", "{}", Map.of("X-Idempotency-Key", "quiet"))
                 .getStatus()).isEqualTo(202);
     }
 
