@@ -148,6 +148,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             case NOT_HELD -> problem(409, "lock-not-held", "Lock not held", e.getMessage());
             case NOT_OWNER -> problem(409, "lock-not-owner", "Lock owned by another token", e.getMessage());
             case INVALID_ARGUMENT -> problem(400, "invalid-request", "Invalid request", e.getMessage());
+            case LIMIT_REACHED -> problem(413, "limit-reached", "Limit reached", e.getMessage());
             case CORRUPT_DATA -> problem(500, "corrupt-data", "Stored data is unreadable", e.getMessage());
         };
     }

@@ -24,6 +24,8 @@ public class StoreException extends RuntimeException {
         NOT_HELD,
         /** A lock release came with a token that does not own the lock. */
         NOT_OWNER,
+        /** A store's limit (its configuration key in the message) would be passed; nothing was changed. */
+        LIMIT_REACHED,
         /** The caller's input is invalid (a bad id, a negative count, an invalid definition). */
         INVALID_ARGUMENT,
         /** Stored data could not be decoded (written by something else, or damaged). */

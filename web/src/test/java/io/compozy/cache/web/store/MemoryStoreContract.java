@@ -44,6 +44,43 @@ public abstract class MemoryStoreContract extends StoreContract {
     }
 
     @Test
+    void anAppendPastTheMessageOrByteLimitIsRefusedWholeAndATrimmedOneStillFits() {
+        MemoryStore small = new MemoryStore(redis, ns + ":small:", 3, 200);
+        assertThat(small.append(key, List.of(message(0), message(1)), 2, 0)).isEqualTo(2);
+        assertThatThrownBy(() -> small.append(key, List.of(message(2), message(3)), 2, 0))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.reason())
+                        .isEqualTo(StoreException.Reason.LIMIT_REACHED))
+                .hasMessageContaining(MemoryStore.MAX_MESSAGES_KEY).hasMessageContaining("nothing was appended");
+        assertThat(small.readAll(key)).containsExactly(message(0), message(1));
+        assertThat(small.metadata(key)).containsEntry("message_count", 2L).containsEntry("token_count", 2L);
+        // With max_len the conversation stays at three messages: within the limit.
+        assertThat(small.append(key, List.of(message(2), message(3)), 0, 3)).isEqualTo(3);
+        assertThat(small.readAll(key)).containsExactly(message(1), message(2), message(3));
+
+        JsonValue big = Json.createObjectBuilder().add("text", "x".repeat(150)).build();
+        assertThatThrownBy(() -> small.append(key, List.of(big), 0, 3))
+                .hasMessageContaining(MemoryStore.MAX_BYTES_KEY);
+        assertThat(small.readAll(key)).containsExactly(message(1), message(2), message(3));
+        assertThatThrownBy(() -> small.replace(key, List.of(message(0), message(1), message(2), message(3)), 0))
+                .hasMessageContaining(MemoryStore.MAX_MESSAGES_KEY);
+        // After a trim there is room again: the byte count follows every write.
+        small.trim(key, 0, 0);
+        assertThat(small.append(key, List.of(big), 0, 0)).isEqualTo(1);
+    }
+
+    @Test
+    void aConversationStoredBeforeTheByteCountIsCountedOnItsNextAppend() {
+        MemoryStore small = new MemoryStore(redis, ns + ":old:", 100, 100);
+        String list = small.fullKey(key);
+        JsonValue ninety = Json.createObjectBuilder().add("text", "y".repeat(80)).build();
+        // As an earlier version left it: the list and its counts, no byte count.
+        redis.getList(list, StringCodec.INSTANCE).add(ninety.toString());
+        redis.getMap(small.metadataKey(key), StringCodec.INSTANCE).put("message_count", "1");
+        assertThatThrownBy(() -> small.append(key, List.of(ninety), 0, 0)).hasMessageContaining(MemoryStore.MAX_BYTES_KEY);
+        assertThat(small.count(key)).isEqualTo(1);
+    }
+
+    @Test
     void tokenIncrementsThreeAndFiveGiveEight() {
         memory.append(key, List.of(message(0)), 3, 0);
         memory.append(key, List.of(message(1)), 5, 0);

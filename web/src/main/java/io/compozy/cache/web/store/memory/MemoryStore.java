@@ -43,6 +43,13 @@ public class MemoryStore {
     public static final String PREFIX_KEY = "stores.memory.prefix";
     public static final String DEFAULT_PREFIX = "memory:";
 
+    /** Most messages a conversation keeps; an append past it is refused whole. */
+    public static final String MAX_MESSAGES_KEY = "stores.memory.max_messages";
+    public static final String DEFAULT_MAX_MESSAGES = "10000";
+    /** Most bytes (of the messages' JSON, UTF-8) a conversation keeps; an append past it is refused whole. */
+    public static final String MAX_BYTES_KEY = "stores.memory.max_bytes";
+    public static final String DEFAULT_MAX_BYTES = "16777216";
+
     static final String TOKEN_COUNT = "token_count";
     static final String MESSAGE_COUNT = "message_count";
     /** What a conversation's metadata hash adds to its list's key. */
@@ -56,18 +63,34 @@ public class MemoryStore {
 
     private final RedissonClient redis;
     private final String prefix;
+    private final long maxMessages;
+    private final long maxBytes;
 
     /** For CDI's proxy only. */
     protected MemoryStore() {
         this.redis = null;
         this.prefix = null;
+        this.maxMessages = 0;
+        this.maxBytes = 0;
+    }
+
+    /** With the default limits per conversation. */
+    public MemoryStore(final RedissonClient redis, final String prefix) {
+        this(redis, prefix, Long.parseLong(DEFAULT_MAX_MESSAGES), Long.parseLong(DEFAULT_MAX_BYTES));
     }
 
     @Inject
     public MemoryStore(final RedissonClient redis,
-            @ConfigProperty(name = PREFIX_KEY, defaultValue = DEFAULT_PREFIX) final String prefix) {
+            @ConfigProperty(name = PREFIX_KEY, defaultValue = DEFAULT_PREFIX) final String prefix,
+            @ConfigProperty(name = MAX_MESSAGES_KEY, defaultValue = DEFAULT_MAX_MESSAGES) final long maxMessages,
+            @ConfigProperty(name = MAX_BYTES_KEY, defaultValue = DEFAULT_MAX_BYTES) final long maxBytes) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.prefix = normalizedPrefix(prefix);
+        if (maxMessages < 1 || maxBytes < 1) {
+            throw new IllegalArgumentException(MAX_MESSAGES_KEY + " and " + MAX_BYTES_KEY + " must each be at least 1");
+        }
+        this.maxMessages = maxMessages;
+        this.maxBytes = maxBytes;
     }
 
     /** The prefix as keys use it: a {@code :} is added when a non-empty prefix lacks one. */
@@ -105,19 +128,35 @@ public class MemoryStore {
      * {@code maxLen > 0}.
      *
      * @return the list length afterwards
+     * @throws StoreException {@code LIMIT_REACHED} naming {@value #MAX_MESSAGES_KEY} or {@value #MAX_BYTES_KEY} when
+     *     the conversation would pass it after the trim; nothing is appended then
      */
     @Metered("memory_append")
     public long append(final String key, final List<JsonValue> messages, final long tokenIncrement,
             final int maxLen) {
         Objects.requireNonNull(messages, "messages");
-        Object[] args = new Object[messages.size() + 2];
+        Object[] args = new Object[messages.size() + 4];
         args[0] = Math.max(0, maxLen);
         args[1] = tokenIncrement;
+        args[2] = maxMessages;
+        args[3] = maxBytes;
         for (int i = 0; i < messages.size(); i++) {
-            args[i + 2] = Objects.requireNonNull(messages.get(i), "message").toString();
+            args[i + 4] = Objects.requireNonNull(messages.get(i), "message").toString();
         }
-        return APPEND_AND_TRIM.<Long>eval(redis, RScript.ReturnType.INTEGER,
+        long length = APPEND_AND_TRIM.<Long>eval(redis, RScript.ReturnType.INTEGER,
                 List.of(fullKey(key), metadataKey(key)), args);
+        if (length == -1) {
+            throw full(key, "more than " + maxMessages + " messages (" + MAX_MESSAGES_KEY + ")");
+        }
+        if (length == -2) {
+            throw full(key, "more than " + maxBytes + " bytes of messages (" + MAX_BYTES_KEY + ")");
+        }
+        return length;
+    }
+
+    private static StoreException full(final String key, final String limit) {
+        return new StoreException(StoreException.Reason.LIMIT_REACHED, "memory '" + key + "' would hold " + limit
+                + "; nothing was appended. Trim or clear it, or append with max_len");
     }
 
     /**
@@ -127,6 +166,14 @@ public class MemoryStore {
     @Metered("memory_replace")
     public void replace(final String key, final List<JsonValue> messages, final long tokenCount) {
         Objects.requireNonNull(messages, "messages");
+        if (messages.size() > maxMessages) {
+            throw full(key, messages.size() + " messages, more than " + maxMessages + " (" + MAX_MESSAGES_KEY + ")");
+        }
+        long bytes = messages.stream().mapToLong(m -> m.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .sum();
+        if (bytes > maxBytes) {
+            throw full(key, bytes + " bytes of messages, more than " + maxBytes + " (" + MAX_BYTES_KEY + ")");
+        }
         long remainingTtl = redis.getList(fullKey(key), StringCodec.INSTANCE).remainTimeToLive();
         Object[] args = new Object[messages.size() + 2];
         args[0] = Math.max(0, remainingTtl); // -1 (no TTL) and -2 (no key) both mean none

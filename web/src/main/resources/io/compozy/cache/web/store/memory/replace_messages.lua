@@ -7,7 +7,11 @@ for i = 3, #ARGV do
   redis.call('RPUSH', KEYS[1], ARGV[i])
 end
 local count = #ARGV - 2
-redis.call('HSET', KEYS[2], 'message_count', count, 'token_count', ARGV[2])
+local bytes = 0
+for i = 3, #ARGV do
+  bytes = bytes + #ARGV[i]
+end
+redis.call('HSET', KEYS[2], 'message_count', count, 'token_count', ARGV[2], 'bytes', bytes)
 local ttl = tonumber(ARGV[1])
 if ttl > 0 then
   if count > 0 then

@@ -12,6 +12,10 @@ if keep == 0 then
 else
   redis.call('LTRIM', KEYS[1], -keep, -1)
 end
+local bytes = 0
+for _, message in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  bytes = bytes + #message
+end
 local length = redis.call('LLEN', KEYS[1])
-redis.call('HSET', KEYS[2], 'message_count', length, 'token_count', ARGV[2])
+redis.call('HSET', KEYS[2], 'message_count', length, 'token_count', ARGV[2], 'bytes', bytes)
 return length
