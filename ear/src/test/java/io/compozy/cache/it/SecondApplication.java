@@ -19,7 +19,12 @@ public final class SecondApplication {
     }
 
     public static WebArchive archive(final Class<?>... testClasses) {
-        return ShrinkWrap.create(WebArchive.class, "second-app.war")
+        return archive("second-app", testClasses);
+    }
+
+    /** The same, as an application of that name (two of them make two independent applications). */
+    public static WebArchive archive(final String name, final Class<?>... testClasses) {
+        return ShrinkWrap.create(WebArchive.class, name + ".war")
                 .addClasses(CacheClientProducer.class, CacheConnections.class, CacheUnavailableException.class)
                 .addClasses(testClasses)
                 // Referenced only by @RunAsClient methods; present so the test class links in the server.
