@@ -169,8 +169,32 @@ public final class Bench {
                 Stats.median(millis) <= 1000);
     }
 
-    /** One side of a throughput comparison: successful operations per second, and the failed ones. */
-    private record Rate(double perSecond, long errors) {
+    /**
+     * One side of a throughput comparison: successful operations per second, the failed ones, and the 99th
+     * percentile of the successful calls' latency (send to reply, in ms; a batch is one call).
+     */
+    private record Rate(double perSecond, long errors, double p99Millis) {
+        Rate(final double perSecond, final long errors) {
+            this(perSecond, errors, Double.NaN);
+        }
+    }
+
+    /** Latencies of one round's successful calls; past its capacity further calls are not sampled. */
+    private static final class Latencies {
+        private final long[] nanos = new long[4_000_000];
+        private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+
+        void add(final long sentAt) {
+            int slot = count.getAndIncrement();
+            if (slot < nanos.length) {
+                nanos[slot] = System.nanoTime() - sentAt;
+            }
+        }
+
+        double p99Millis() {
+            int n = Math.min(count.get(), nanos.length);
+            return n == 0 ? Double.NaN : Stats.percentile(nanos, n, 99);
+        }
     }
 
     /** A client under test: runs the workload (GET or SET, in batches of 1 or 16) for one round. */
@@ -180,9 +204,11 @@ public final class Bench {
     }
 
     // 1. GET/SET through the client applications get (async, 50 in flight) against the references a Java
-    // team would pick instead, on the same embedded server in the same rounds: plain Redisson (the same
-    // version and the adapter's own settings, no adapter in front), Lettuce (one multiplexed connection,
-    // its default), and redis-benchmark -c 50 (the physical limit on these cores).
+    // team would pick instead, on the same embedded server in the same rounds: Redisson with its own defaults
+    // (Redisson.create with only the address: what the adapter's settings are worth), Lettuce (one multiplexed
+    // connection, its default), and redis-benchmark -c 50 (the physical limit on these cores); beside the
+    // throughput, the p99 latency of the same calls. A factory with a prefix and an ACL user (docs/security.md)
+    // runs as one more side.
     private void clientPath() throws Exception {
         try (CacheBackend backend = CacheBackend.start(settings("client", false), PUMP)) {
             EmbeddedRedisServer server = backend.embeddedServer().orElseThrow();
@@ -190,17 +216,34 @@ public final class Bench {
             // What an application gets from a connection factory of its own: a key prefix (Redisson's name
             // mapper) and an ACL user limited to it (Redis checks the key patterns on every command).
             RedissonClient prefixed = backend.factoryClient(FactoryAccess.of("bench-app:", null, null, false, null));
-            RedissonClient plain = Redisson.create(new Config(backend.client().getConfig()));
+            // What a team gets from Redisson.create(config) with only the address (and the password).
+            Config defaults = new Config();
+            defaults.useSingleServer().setAddress("redis://" + server.host() + ":" + server.port())
+                    .setPassword(server.password().reveal());
+            RedissonClient plain = Redisson.create(defaults);
             RedisClient lettuceClient = RedisClient.create(RedisURI.builder().withHost(server.host())
                     .withPort(server.port()).withPassword(server.password().reveal().toCharArray()).build());
             StatefulRedisConnection<String, String> lettuce = lettuceClient.connect();
+            List<RedissonClient> pools = new ArrayList<>();
             try {
                 Map<String, Workload> sides = new LinkedHashMap<>();
                 sides.put("adapter", (get, batch) -> asyncOps(adapter, get, batch));
-                sides.put("plain Redisson", (get, batch) -> asyncOps(plain, get, batch));
+                sides.put("Redisson defaults", (get, batch) -> asyncOps(plain, get, batch));
                 sides.put("prefixed factory", (get, batch) -> asyncOps(prefixed, get, batch));
                 sides.put("Lettuce", (get, batch) -> lettuceOps(lettuce, get, batch));
                 sides.put("redis-benchmark", (get, batch) -> redisBenchmark(server, get ? "GET" : "SET", batch));
+                // BENCH_POOL_SIZES=1,4,8: the adapter's settings with another connection pool size each, as more
+                // sides of the same rounds (what choosing the pool size is measured with; docs/performance.md).
+                for (String size : Optional.ofNullable(System.getenv("BENCH_POOL_SIZES")).orElse("").split(",")) {
+                    if (!size.isBlank()) {
+                        Config pooled = new Config(backend.client().getConfig());
+                        int n = Integer.parseInt(size.trim());
+                        pooled.useSingleServer().setConnectionPoolSize(n).setConnectionMinimumIdleSize(Math.min(n, 4));
+                        RedissonClient client = Redisson.create(pooled);
+                        pools.add(client);
+                        sides.put("pool " + n, (get, batch) -> asyncOps(client, get, batch));
+                    }
+                }
                 // Untimed warm-up of every side and workload, in turns: the JIT compiles each client's paths
                 // and the pools open their connections (a cold JVM ran SET at a tenth of its steady rate).
                 long warmUntil = System.nanoTime() + WARMUP.toNanos();
@@ -216,22 +259,35 @@ public final class Bench {
                 }
                 for (int batch : new int[] {1, 16}) {
                     for (String op : List.of("SET", "GET")) {
-                        Map<String, List<Double>> rates = inTurns(sides, op.equals("GET"), batch);
+                        Map<String, List<Double>> p99s = new LinkedHashMap<>();
+                        Map<String, List<Double>> rates = inTurns(sides, op.equals("GET"), batch, p99s);
                         String what = op + " ops/s" + (batch == 1 ? ", async x50" : ", batches of 16 x50");
-                        ratioRow("1", what + ": adapter vs plain Redisson (same version and settings)",
-                                rates.get("adapter"), rates.get("plain Redisson"), 0.97);
+                        ratioRow("1", what + ": adapter vs Redisson with its own defaults (address only)",
+                                rates.get("adapter"), rates.get("Redisson defaults"), 0);
                         ratioRow("1", what + ": a factory with a prefix and an ACL user vs the shared client",
                                 rates.get("prefixed factory"), rates.get("adapter"), 0.97);
                         ratioRow("1", what + ": adapter vs Lettuce (one connection)", rates.get("adapter"),
                                 rates.get("Lettuce"), 0);
+                        for (String side : sides.keySet()) {
+                            if (side.startsWith("pool ")) {
+                                ratioRow("1", what + ": the adapter's settings with " + side + " vs Lettuce",
+                                        rates.get(side), rates.get("Lettuce"), 0);
+                            }
+                        }
                         ratioRow("1", what + ": adapter vs redis-benchmark -c 50" + (batch == 1 ? "" : " -P 16"),
                                 rates.get("adapter"), rates.get("redis-benchmark"), 0);
+                        String latency = op + " p99 ms" + (batch == 1 ? ", async x50" : ", batches of 16 x50");
+                        ratioRow("1", latency + ": adapter vs Lettuce (lower is better)", p99s.get("adapter"),
+                                p99s.get("Lettuce"), 0);
+                        ratioRow("1", latency + ": a factory with a prefix vs the shared client (lower is better)",
+                                p99s.get("prefixed factory"), p99s.get("adapter"), 0);
                     }
                 }
             } finally {
                 lettuce.close();
                 lettuceClient.shutdown();
                 plain.shutdown();
+                pools.forEach(RedissonClient::shutdown);
             }
         }
     }
@@ -241,7 +297,7 @@ public final class Bench {
      * successful operations per second of each round by side. Failed operations are reported, not counted.
      */
     private static Map<String, List<Double>> inTurns(final Map<String, Workload> sides, final boolean get,
-            final int batch) throws Exception {
+            final int batch, final Map<String, List<Double>> p99s) throws Exception {
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         Map<String, Long> errors = new LinkedHashMap<>();
         List<String> order = new ArrayList<>(sides.keySet());
@@ -249,6 +305,9 @@ public final class Bench {
             for (String side : order) {
                 Rate rate = sides.get(side).run(get, batch);
                 rates.computeIfAbsent(side, k -> new ArrayList<>()).add(rate.perSecond());
+                if (!Double.isNaN(rate.p99Millis())) {
+                    p99s.computeIfAbsent(side, k -> new ArrayList<>()).add(rate.p99Millis());
+                }
                 errors.merge(side, rate.errors(), Long::sum);
             }
             java.util.Collections.reverse(order);
@@ -264,6 +323,7 @@ public final class Bench {
         Semaphore inFlight = new Semaphore(50);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        Latencies latencies = new Latencies();
         long start = System.nanoTime();
         long end = start + RUN.toNanos();
         long i = 0;
@@ -271,7 +331,11 @@ public final class Bench {
             inFlight.acquire();
             if (batch == 1) {
                 var bucket = client.<String>getBucket("bench:key:" + (i++ % 10_000), StringCodec.INSTANCE);
+                long sentAt = System.nanoTime();
                 (get ? bucket.getAsync() : bucket.setAsync("xxx")).whenComplete((r, e) -> {
+                    if (e == null) {
+                        latencies.add(sentAt);
+                    }
                     (e == null ? done : failed).incrementAndGet();
                     inFlight.release();
                 });
@@ -285,14 +349,18 @@ public final class Bench {
                         bucket.setAsync("xxx");
                     }
                 }
+                long sentAt = System.nanoTime();
                 pipeline.executeAsync().whenComplete((r, e) -> {
+                    if (e == null) {
+                        latencies.add(sentAt);
+                    }
                     (e == null ? done : failed).addAndGet(batch);
                     inFlight.release();
                 });
             }
         }
         inFlight.acquire(50);
-        return new Rate(done.get() / ((System.nanoTime() - start) / 1e9), failed.get());
+        return new Rate(done.get() / ((System.nanoTime() - start) / 1e9), failed.get(), latencies.p99Millis());
     }
 
     /** The same workload on Lettuce's one connection: commands sent at once, or 16 flushed together. */
@@ -302,6 +370,7 @@ public final class Bench {
         Semaphore inFlight = new Semaphore(50);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        Latencies latencies = new Latencies();
         connection.setAutoFlushCommands(batch == 1);
         try {
             long start = System.nanoTime();
@@ -309,6 +378,7 @@ public final class Bench {
             long i = 0;
             while (System.nanoTime() < end) {
                 inFlight.acquire();
+                long sentAt = System.nanoTime();
                 List<CompletableFuture<String>> replies = new ArrayList<>(batch);
                 for (int n = 0; n < batch; n++) {
                     String key = "bench:key:" + (i++ % 10_000);
@@ -319,12 +389,15 @@ public final class Bench {
                     connection.flushCommands();
                 }
                 CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).whenComplete((r, e) -> {
+                    if (e == null) {
+                        latencies.add(sentAt);
+                    }
                     (e == null ? done : failed).addAndGet(batch);
                     inFlight.release();
                 });
             }
             inFlight.acquire(50);
-            return new Rate(done.get() / ((System.nanoTime() - start) / 1e9), failed.get());
+            return new Rate(done.get() / ((System.nanoTime() - start) / 1e9), failed.get(), latencies.p99Millis());
         } finally {
             connection.setAutoFlushCommands(true);
         }

@@ -91,7 +91,7 @@ public final class CacheBackend implements AutoCloseable {
     private static CacheBackend startEmbedded(final CacheSettings settings, final ImportSettings imports,
                                               final Executor pump) {
         return startEmbedded(settings, imports, pump,
-                (uri, username, password, database) -> createClient(uri, username, password, database, Optional.empty()));
+                (uri, username, password, database) -> createClient(uri, password, settings.connectionPoolSize()));
     }
 
     /** How the client is built; tests pass one that fails the way a broken class path does. */
@@ -323,10 +323,8 @@ public final class CacheBackend implements AutoCloseable {
     }
 
     /** The embedded server's client (standalone mode); one node, database 0. */
-    private static RedissonClient createClient(final String uri, final Optional<String> username,
-                                               final Optional<Secret> password, final int database,
-                                               final Optional<TlsSettings> tls) {
-        return Redisson.create(RedissonConfigs.embedded(uri, password.orElseThrow()));
+    private static RedissonClient createClient(final String uri, final Optional<Secret> password, final int poolSize) {
+        return Redisson.create(RedissonConfigs.embedded(uri, password.orElseThrow(), poolSize));
     }
 
     private static String pingAndVersion(final RedissonClient client, final TopologySettings topology,

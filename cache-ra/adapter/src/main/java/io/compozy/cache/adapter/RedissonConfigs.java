@@ -26,11 +26,17 @@ public final class RedissonConfigs {
     }
 
     /** The embedded redis-server: one node on loopback, with the password generated at its start. */
-    static Config embedded(final String uri, final Secret password) {
+    static Config embedded(final String uri, final Secret password, final int poolSize) {
         Config config = base();
-        common(config.useSingleServer().setAddress(uri).setConnectionMinimumIdleSize(4)
-                .setSubscriptionConnectionMinimumIdleSize(1), Optional.empty(), Optional.of(password), Optional.empty());
+        common(config.useSingleServer().setAddress(uri).setConnectionPoolSize(poolSize)
+                .setConnectionMinimumIdleSize(minimumIdle(poolSize)).setSubscriptionConnectionMinimumIdleSize(1),
+                Optional.empty(), Optional.of(password), Optional.empty());
         return config;
+    }
+
+    /** Four connections ready at start (the first requests do not wait for connects), fewer in a smaller pool. */
+    private static int minimumIdle(final int poolSize) {
+        return Math.min(4, poolSize);
     }
 
     /**
@@ -46,14 +52,18 @@ public final class RedissonConfigs {
         if (topology instanceof TopologySettings.Cluster cluster) {
             var servers = config.useClusterServers().setScanInterval(SCAN_INTERVAL_MS)
                     .setReadMode(ReadMode.MASTER).setSubscriptionMode(SubscriptionMode.MASTER)
-                    .setMasterConnectionMinimumIdleSize(4).setSubscriptionConnectionMinimumIdleSize(1);
+                    .setMasterConnectionPoolSize(settings.connectionPoolSize())
+                    .setMasterConnectionMinimumIdleSize(minimumIdle(settings.connectionPoolSize()))
+                    .setSubscriptionConnectionMinimumIdleSize(1);
             cluster.seeds().stream().map(RedisAddress::redissonUri).forEach(servers::addNodeAddress);
             common(servers, settings.username(), settings.password(), tls);
         } else if (topology instanceof TopologySettings.Sentinel sentinel) {
             var servers = config.useSentinelServers().setMasterName(sentinel.master())
                     .setDatabase(sentinel.database()).setScanInterval(SCAN_INTERVAL_MS)
                     .setReadMode(ReadMode.MASTER).setSubscriptionMode(SubscriptionMode.MASTER)
-                    .setMasterConnectionMinimumIdleSize(4).setSubscriptionConnectionMinimumIdleSize(1);
+                    .setMasterConnectionPoolSize(settings.connectionPoolSize())
+                    .setMasterConnectionMinimumIdleSize(minimumIdle(settings.connectionPoolSize()))
+                    .setSubscriptionConnectionMinimumIdleSize(1);
             sentinel.sentinels().stream().map(RedisAddress::redissonUri).forEach(servers::addSentinelAddress);
             sentinel.sentinelUsername().ifPresent(servers::setSentinelUsername);
             sentinel.sentinelPassword().map(Secret::reveal).ifPresent(servers::setSentinelPassword);
@@ -61,7 +71,9 @@ public final class RedissonConfigs {
         } else {
             RedisAddress address = ((TopologySettings.Single) topology).address();
             common(config.useSingleServer().setAddress(address.redissonUri()).setDatabase(address.database())
-                    .setConnectionMinimumIdleSize(4).setSubscriptionConnectionMinimumIdleSize(1),
+                    .setConnectionPoolSize(settings.connectionPoolSize())
+                    .setConnectionMinimumIdleSize(minimumIdle(settings.connectionPoolSize()))
+                    .setSubscriptionConnectionMinimumIdleSize(1),
                     settings.username(), settings.password(), tls);
         }
         return config;

@@ -19,7 +19,8 @@ public record CacheSettings(
         Optional<Secret> password,
         Standalone standalone,
         TlsSettings tls,
-        TopologySettings topology) {
+        TopologySettings topology,
+        int connectionPoolSize) {
 
     public static final String ADDR = "redis.addr";
     public static final String USERNAME = "redis.username";
@@ -29,12 +30,18 @@ public record CacheSettings(
     public static final String BINARY = "redis.standalone.binary";
     public static final String WORK_DIR = "redis.standalone.work_dir";
     public static final String START_TIMEOUT = "redis.standalone.start_timeout";
+    /**
+     * Connections of each client to each master (Redisson's connection pool). Redisson's default; bench/run row 1
+     * measures other sizes (docs/performance.md): fewer multiplex more single calls per socket.
+     */
+    public static final String CONNECTION_POOL_SIZE = "redis.connection_pool_size";
 
     static final String DEFAULT_ADDR = "redis://localhost:6379/0";
     /** A quarter of the machine's (or the container's) memory: see {@link #autoMaxMemory}. */
     static final String DEFAULT_MAX_MEMORY = "auto";
     static final String DEFAULT_MAX_MEMORY_POLICY = "noeviction";
     static final String DEFAULT_START_TIMEOUT = "10s";
+    static final String DEFAULT_CONNECTION_POOL_SIZE = "64";
 
     /** Redis's own eviction policies (redis.conf, "maxmemory-policy"). */
     public static final List<String> MAX_MEMORY_POLICIES = List.of("noeviction", "allkeys-lru", "allkeys-lfu",
@@ -78,8 +85,19 @@ public record CacheSettings(
                     : address.toString();
             tls.requireTlsAddress(key, where, topology.tls());
         }
+        String pool = config.get(CONNECTION_POOL_SIZE).orElse(DEFAULT_CONNECTION_POOL_SIZE).trim();
+        int connectionPoolSize;
+        try {
+            connectionPoolSize = Integer.parseInt(pool);
+        } catch (NumberFormatException e) {
+            connectionPoolSize = 0;
+        }
+        if (connectionPoolSize < 1 || connectionPoolSize > 1024) {
+            throw new InvalidConfigurationException(CONNECTION_POOL_SIZE, "'" + pool + "' is not a pool size: a whole"
+                    + " number from 1 to 1024");
+        }
         return new CacheSettings(mode, address, username, password, standalone(config, mode == Mode.STANDALONE), tls,
-                topology);
+                topology, connectionPoolSize);
     }
 
     /**

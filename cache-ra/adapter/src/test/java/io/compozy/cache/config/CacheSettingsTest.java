@@ -26,6 +26,19 @@ class CacheSettingsTest {
     }
 
     @Test
+    void theConnectionPoolIsRedissonsDefaultUnlessSetAndABadSizeNamesTheKey() {
+        assertThat(CacheSettings.load(ConfigLookup.of(Map.of())).connectionPoolSize()).isEqualTo(64);
+        CacheSettings four = CacheSettings.load(ConfigLookup.of(Map.of(CacheSettings.CONNECTION_POOL_SIZE, "4")));
+        assertThat(four.connectionPoolSize()).isEqualTo(4);
+        assertThat(io.compozy.cache.adapter.RedissonConfigs.distributed(four).useSingleServer().getConnectionPoolSize())
+                .isEqualTo(4);
+        for (String bad : new String[] {"0", "many", "5000"}) {
+            assertThatThrownBy(() -> CacheSettings.load(ConfigLookup.of(Map.of(CacheSettings.CONNECTION_POOL_SIZE, bad))))
+                    .hasMessageContaining("'" + CacheSettings.CONNECTION_POOL_SIZE + "'");
+        }
+    }
+
+    @Test
     void passwordKeyWinsOverTheUriAndIsNeverPrinted() {
         CacheSettings settings = CacheSettings.load(ConfigLookup.of(Map.of(
                 "redis.addr", "redis://:from-uri@db:6379", "redis.password", "from-key")));
