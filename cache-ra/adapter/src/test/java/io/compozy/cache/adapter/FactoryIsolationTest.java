@@ -177,6 +177,31 @@ class FactoryIsolationTest {
     }
 
     @Test
+    void factoriesShareTheAdaptersEventLoopsAndThreadPool() {
+        backend = CacheBackend.start(standalone(), PUMP);
+        backend.client().getBucket("warm", StringCodec.INSTANCE).set("x");
+        Set<String> before = threadNames();
+        for (String prefix : List.of("t1:", "t2:", "t3:")) {
+            RedissonClient factory = backend.clientFor(prefixed(prefix)).client();
+            for (int i = 0; i < 200; i++) {
+                factory.getBucket("k" + i, StringCodec.INSTANCE).setAsync("v");
+            }
+            factory.getBucket("last", StringCodec.INSTANCE).set("v");
+        }
+        java.util.Set<String> added = new java.util.TreeSet<>(threadNames());
+        added.removeAll(before);
+        // No I/O thread ("redisson-netty-*") and no executor thread is new: each factory adds only Redisson's timer
+        // (one per client, which its Config cannot share), measured: redisson-timer-5-1, -6-1, -7-1.
+        List<String> redisson = added.stream().filter(name -> name.startsWith("redisson")).toList();
+        assertThat(redisson).hasSize(3).allMatch(name -> name.startsWith("redisson-timer"));
+    }
+
+    private static Set<String> threadNames() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
     void theShippedFactoryKeepsEveryKeyButNoAdministrativeCommand() {
         backend = CacheBackend.start(standalone(), PUMP);
         backend.client().getBucket("existing", StringCodec.INSTANCE).set("written before factories");
