@@ -181,19 +181,27 @@ class FactoryIsolationTest {
         backend = CacheBackend.start(standalone(), PUMP);
         backend.client().getBucket("warm", StringCodec.INSTANCE).set("x");
         Set<String> before = threadNames();
+        Redisson adapter = (Redisson) backend.client();
         for (String prefix : List.of("t1:", "t2:", "t3:")) {
-            RedissonClient factory = backend.clientFor(prefixed(prefix)).client();
-            for (int i = 0; i < 200; i++) {
-                factory.getBucket("k" + i, StringCodec.INSTANCE).setAsync("v");
-            }
+            Redisson factory = (Redisson) backend.clientFor(prefixed(prefix)).client();
             factory.getBucket("last", StringCodec.INSTANCE).set("v");
+            assertThat(factory.getServiceManager().getGroup()).isSameAs(adapter.getServiceManager().getGroup());
+            assertThat(factory.getServiceManager().getExecutor()).isSameAs(adapter.getServiceManager().getExecutor());
         }
+        // On the threads: the adapter's I/O pool ("redisson-netty-<pool>-<n>") runs its connections already, and
+        // no new I/O pool appears; each factory adds Redisson's timer, which its Config cannot share.
         java.util.Set<String> added = new java.util.TreeSet<>(threadNames());
         added.removeAll(before);
-        // No I/O thread ("redisson-netty-*") and no executor thread is new: each factory adds only Redisson's timer
-        // (one per client, which its Config cannot share), measured: redisson-timer-5-1, -6-1, -7-1.
-        List<String> redisson = added.stream().filter(name -> name.startsWith("redisson")).toList();
-        assertThat(redisson).hasSize(3).allMatch(name -> name.startsWith("redisson-timer"));
+        Set<String> poolsBefore = before.stream().map(FactoryIsolationTest::pool).collect(java.util.stream.Collectors.toSet());
+        assertThat(added.stream().filter(name -> name.startsWith("redisson-netty")))
+                .allMatch(name -> poolsBefore.contains(pool(name)));
+        assertThat(added.stream().filter(name -> name.startsWith("redisson-timer"))).hasSize(3);
+    }
+
+    /** "redisson-netty-5-2" belongs to the pool "redisson-netty-5", "redisson-217-4" to "redisson-217". */
+    private static String pool(final String thread) {
+        int last = thread.lastIndexOf('-');
+        return last < 0 ? thread : thread.substring(0, last);
     }
 
     private static Set<String> threadNames() {
