@@ -23,6 +23,7 @@ final class Outcome {
         REASONS.put(StoreException.Reason.NOT_OWNER, "not_owner");
         REASONS.put(StoreException.Reason.INVALID_ARGUMENT, "invalid");
         REASONS.put(StoreException.Reason.CORRUPT_DATA, "corrupt_data");
+        REASONS.put(StoreException.Reason.LIMIT_REACHED, "limit_reached");
     }
 
     private Outcome() {
