@@ -220,7 +220,7 @@ class WorkflowIT {
         for (int k = 0; k < 5; k++) {
             String key = "{memory:" + conversation + k + "}"; // one hash tag per conversation (docs/stores.md)
             // ten executions share each conversation; one agent turn each: "message N" + "Hello! You said: message N"
-            List<String> messages = redis.getList(key, StringCodec.INSTANCE).readAll();
+            List<String> messages = redis.<String>getList(key, StringCodec.INSTANCE).readAll();
             assertThat(messages).hasSize(20);
             // The counts beside the list, bytes included (stores.memory.max_bytes), lose nothing under concurrency.
             long bytes = messages.stream().mapToLong(m -> m.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).sum();
